@@ -1,0 +1,1 @@
+"""Platform adapters: one module per platform; only that module imports its SDK."""

@@ -1,0 +1,61 @@
+"""The Protocol every platform adapter implements, and the sink it feeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain import DeliveryReceipt, InboundMessage, OutboundReply, Platform
+
+
+class MessageSink(Protocol):
+    """Where adapters hand inbound messages. ``accept`` returns once the message is stored,
+    so an adapter acknowledges the platform only after it returns. Redelivery is a no-op."""
+
+    async def accept(self, message: InboundMessage) -> bool: ...
+
+    async def source_changed(
+        self,
+        platform: Platform,
+        platform_message_id: str,
+        *,
+        deleted: bool,
+        new_text: str | None = None,
+        channel_id: str | None = None,
+    ) -> None:
+        """The source message was edited or deleted: drafts not yet posted go stale."""
+        ...
+
+    async def last_seen(self, platform: Platform, channel_id: str) -> str | None:
+        """The newest stored platform message id in a channel (for history backfill)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterHealth:
+    name: str
+    connected: bool
+    last_event_at: datetime | None = None
+    last_error: str | None = None
+
+
+class Adapter(Protocol):
+    """Lifecycle: ``start(sink)`` returns once listening; ``stop()`` is idempotent."""
+
+    name: str
+    platform: Platform
+
+    async def start(self, sink: MessageSink) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, reply: OutboundReply) -> DeliveryReceipt:
+        """Post a reply. Raises DeliveryFailed / DeliveryUnknown / AdapterUnhealthy."""
+        ...
+
+    async def find_sent(self, reply: OutboundReply) -> DeliveryReceipt | None:
+        """After an unknown outcome: the receipt if ``reply`` was in fact posted, else None."""
+        ...
+
+    def health(self) -> AdapterHealth: ...

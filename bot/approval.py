@@ -1,0 +1,75 @@
+"""The approval channel seam: where humans see cards, alerts and delivery results.
+
+The Slack approval app implements it for real teams; ``LogApprovalChannel`` writes the same
+events to the log, for a single operator at a terminal and for the demo.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from bot.domain import Decision, DeliveryReceipt, Draft
+from bot.store.store import StoredMessage
+
+log = logging.getLogger("tactline.approval")
+
+
+class ApprovalChannel(Protocol):
+    async def message_decided(self, stored: StoredMessage, decision: Decision) -> None:
+        """A message was classified and routed: show it at once (attacks before drafts)."""
+        ...
+
+    async def draft_ready(
+        self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
+    ) -> None:
+        """A draft awaits a human decision."""
+        ...
+
+    async def delivery_result(
+        self, draft_id: int, receipt: DeliveryReceipt | None, error: str | None
+    ) -> None:
+        """A reply was posted (receipt) or could not be (error): update the card."""
+        ...
+
+    async def admin_alert(self, text: str) -> None:
+        """Something admins must know (broken policy, invalid token, failed delivery).
+        Never posted to a community channel."""
+        ...
+
+
+class LogApprovalChannel:
+    """Approval events as log lines; drafts are approved with ``tactline drafts``."""
+
+    async def message_decided(self, stored: StoredMessage, decision: Decision) -> None:
+        c = stored.classification
+        level = logging.WARNING if decision.urgent else logging.INFO
+        log.log(
+            level,
+            "message %d %s/%s intent=%s action=%s group=%s%s",
+            stored.id,
+            stored.message.platform,
+            stored.message.conversation.channel_name or stored.message.conversation.channel_id,
+            c.intent if c else "?",
+            decision.action,
+            decision.group,
+            " URGENT" if decision.urgent else "",
+        )
+
+    async def draft_ready(
+        self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
+    ) -> None:
+        log.info(
+            "draft %d for message %d awaits approval by %s", draft.id, stored.id, decision.group
+        )
+
+    async def delivery_result(
+        self, draft_id: int, receipt: DeliveryReceipt | None, error: str | None
+    ) -> None:
+        if receipt is not None:
+            log.info("draft %d posted as %s", draft_id, ",".join(receipt.platform_message_ids))
+        else:
+            log.error("draft %d not delivered: %s", draft_id, error)
+
+    async def admin_alert(self, text: str) -> None:
+        log.error("ADMIN ALERT: %s", text)

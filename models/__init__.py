@@ -1,0 +1,1 @@
+"""Local models: the classifier and the drafter behind small Protocols."""

@@ -1,0 +1,82 @@
+"""The CLI around the spine: migrations, status, terminal approvals, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.store import open_store
+from tests.builders import make_message
+
+
+def write_config(tmp_path: Path, body: str = "") -> Path:
+    f = tmp_path / "config.toml"
+    f.write_text(f'[database]\nurl = "sqlite+aiosqlite:///db/t.db"\n{body}')
+    return f
+
+
+def test_db_upgrade_then_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = write_config(tmp_path)
+    assert main(["-c", str(cfg), "db", "upgrade"]) == 0
+    assert "migrated from empty to 0001" in capsys.readouterr().out
+    assert main(["-c", str(cfg), "db", "upgrade"]) == 0
+    assert "already at revision 0001" in capsys.readouterr().out
+    assert main(["-c", str(cfg), "db", "current"]) == 0
+
+
+def test_bad_config_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = write_config(tmp_path, "[workers]\nconcurrency = 0\n")
+    assert main(["-c", str(cfg), "status"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"tactline: error: {cfg}: workers.concurrency:")
+    assert "Traceback" not in err
+
+
+def test_unreachable_database_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "config.toml"
+    f.write_text('[database]\nurl = "postgresql+psycopg://nobody@127.0.0.1:1/none"\n')
+    assert main(["-c", str(f), "status"]) == 1
+    assert "database unavailable" in capsys.readouterr().err
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["drafts", "approve", "not-a-number"])
+    assert exc.value.code == 2
+
+
+def test_status_and_terminal_approval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = write_config(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db' / 't.db'}"
+
+    async def seed() -> int:
+        store = await open_store(url, upgrade=True)
+        mid = await store.accept(make_message("How do I export?"))
+        assert mid is not None
+        draft = await store.add_draft(
+            message_id=mid, text="Settings > Export.", group="support", model="m"
+        )
+        await store.aclose()
+        return draft.id
+
+    (tmp_path / "db").mkdir()
+    draft_id = asyncio.run(seed())
+    assert main(["-c", str(cfg), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "jobs      process/ready: 1" in out
+    assert "drafts    pending: 1" in out
+    assert main(["-c", str(cfg), "drafts", "list"]) == 0
+    assert f"#{draft_id} [support]" in capsys.readouterr().out
+    assert main(["-c", str(cfg), "drafts", "approve", str(draft_id), "--as", "ana"]) == 0
+    assert "approved (a worker posts it)" in capsys.readouterr().out
+    assert main(["-c", str(cfg), "drafts", "approve", str(draft_id)]) == 1
+    assert "already approved" in capsys.readouterr().out
+    assert main(["-c", str(cfg), "drafts", "reject", "999", "--reason", "x"]) == 1
+    assert "no draft with id 999" in capsys.readouterr().err
