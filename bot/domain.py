@@ -197,6 +197,7 @@ class Decision:
     auto_send: bool = False  # explicit, policy-enabled send without approval
     urgent: bool = False  # alert humans at once (legal, safety, attacks)
     brief: DraftBrief | None = None  # None when no draft is wanted
+    ticket: str | None = None  # a ticket summary for the group (bug reports to product)
 
     @property
     def wants_draft(self) -> bool:

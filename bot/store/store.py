@@ -483,6 +483,7 @@ class Store:
                     "rules": rules,
                     "auto_send": d.auto_send,
                     "urgent": d.urgent,
+                    "ticket": d.ticket,
                 },
             )
 

@@ -1,0 +1,19 @@
+"""The policy engine: admin-edited files in, explained decisions out."""
+
+from bot.errors import PolicyErrors, PolicyInvalid
+from bot.policy.engine import Explanation, RuleVerdict, decide, explain, pick_facts
+from bot.policy.loader import Policy, load_policy
+from bot.policy.watcher import PolicyWatcher
+
+__all__ = [
+    "Explanation",
+    "Policy",
+    "PolicyErrors",
+    "PolicyInvalid",
+    "PolicyWatcher",
+    "RuleVerdict",
+    "decide",
+    "explain",
+    "load_policy",
+    "pick_facts",
+]
