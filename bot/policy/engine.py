@@ -101,12 +101,10 @@ def _check_rule(
     platforms = rule.platforms if rule.platforms is not None else policy.defaults.platforms
     channels = rule.channels if rule.channels is not None else policy.defaults.channels
     if not _in_scope(platforms, channels, message):
-        where = f"{message.platform}/{message.conversation.channel_name or message.conversation.channel_id}"
-        return (
-            False,
-            f"out of scope: {where} is not in platforms={list(platforms) or 'all'} "
-            f"channels={list(channels) or 'all'}",
-        )
+        ref = message.conversation
+        where = f"{message.platform}/{ref.channel_name or ref.channel_id}"
+        wanted = f"platforms={list(platforms) or 'all'} channels={list(channels) or 'all'}"
+        return False, f"out of scope: {where} is not in {wanted}"
     w = rule.when
     checks: list[tuple[bool, str]] = []
     if w.intents:
