@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 PLATFORMS = ("discord", "telegram", "slack")
 TONES = ("default", "negative", "neutral", "positive", "toxic", "sarcasm")
 ACTIONS = ("reply", "escalate", "no_reply")
+CENSORING = frozenset({"delete", "remove", "hide", "mute", "ban", "kick", "timeout", "block"})
 # Intents that are never "low risk": no policy may let them post without a human.
 NEVER_AUTOSEND = frozenset({"complaint", "bug_report", "attack", "spam", "legal_threat", "safety"})
 
@@ -153,7 +154,7 @@ class RuleEntry(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     when: When
-    action: str  # checked by the loader, so "delete" gets the explanation it deserves
+    action: str  # a str rather than a Literal, so "delete" gets the explanation it deserves
     group: str | None = None
     urgent: bool = False
     draft: bool = True  # escalations: prepare a draft for the group to edit
@@ -161,6 +162,18 @@ class RuleEntry(_Strict):
     ticket: bool = False  # attach a ticket summary for the group (bug reports)
     platforms: tuple[Literal["discord", "telegram", "slack"], ...] | None = None
     channels: tuple[str, ...] | None = None
+
+    @field_validator("action")
+    @classmethod
+    def _no_censoring(cls, v: str) -> str:
+        if v in CENSORING:
+            raise ValueError(
+                f"action {v!r} is not possible: Tactline never deletes, hides, mutes or bans; "
+                "use reply, escalate or no_reply"
+            )
+        if v not in ACTIONS:
+            raise ValueError(f"unknown action {v!r} (use {', '.join(ACTIONS)})")
+        return v
 
 
 class AutosendSection(_Strict):
