@@ -206,10 +206,10 @@ async def replay_cmd(args: argparse.Namespace, config: Config) -> int:
             after = (str(d.action), d.group)
             if before == after:
                 continue
+            ref = stored.message.conversation
             row: dict[str, Any] = {
                 "message_id": stored.id,
-                "where": f"{stored.message.platform}/"
-                f"{stored.message.conversation.channel_name or stored.message.conversation.channel_id}",
+                "where": f"{ref.platform}/{ref.channel_name or ref.channel_id}",
                 "text": stored.message.text,
                 "intent": stored.classification.intent,
                 "before": {
