@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.delivery import Deliverer
 from bot.domain import InboundMessage, IntentSpec, Platform
 from bot.errors import TactlineError
+from bot.listening.listener import Listener
 from bot.pipeline import ClassifierFactory, Pipeline
 from bot.policy import Policy, PolicyErrors, PolicyWatcher
 from bot.store.store import Store, open_store
@@ -72,6 +73,7 @@ class App:
     adapters: dict[Platform, Adapter]
     approvals: ApprovalChannel
     drafter: Drafter
+    listener: Listener
 
 
 def default_classifier_factory(config: Config) -> ClassifierFactory:
@@ -142,7 +144,9 @@ async def open_app(
     store = await open_database(config)
     try:
         drafter = drafter or default_drafter(config)
+        listener = Listener(store=store, policy=watcher.current, notify=approvals.admin_alert)
         pipeline = Pipeline(
+            listener=listener,
             store=store,
             policy=watcher.current,
             classifier_factory=classifier_factory or default_classifier_factory(config),
@@ -168,6 +172,7 @@ async def open_app(
             adapters=by_platform,
             approvals=approvals,
             drafter=drafter,
+            listener=listener,
         )
     finally:
         if drafter is not None:

@@ -20,6 +20,7 @@ from bot.domain import (
     IntentSpec,
     Verdict,
 )
+from bot.listening.listener import Listener
 from bot.policy import Policy, decide
 from bot.store.store import AUTOSEND_ACTOR, Store, StoredMessage, utcnow
 from models.base import Classifier, ClassifyInput, Drafter
@@ -45,12 +46,14 @@ class Pipeline:
         classifier_factory: ClassifierFactory,
         drafter: Drafter,
         approvals: ApprovalChannel,
+        listener: Listener | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
         self._classifier_factory = classifier_factory
         self._drafter = drafter
         self._approvals = approvals
+        self._listener = listener
         self._classifier: Classifier | None = None
         self._classifier_key: tuple[object, ...] | None = None
 
@@ -96,6 +99,11 @@ class Pipeline:
         )
         await self._store.save_decision(stored.id, decision)
         await self._approvals.message_decided(stored, decision)
+        if self._listener is not None:
+            try:
+                await self._listener.observe(stored, decision)
+            except Exception:  # an alert must never stop a message from being answered
+                log.exception("listening checks failed for message %d", stored.id)
         if existing or decision.brief is None or stored.deleted:
             return
         result = await self._drafter.draft(decision.brief)

@@ -68,6 +68,19 @@ async def report_health(
             pass
 
 
+async def watch_operations(app: App, stop: asyncio.Event, interval: float = 30.0) -> None:
+    """Adapters down and backlogs growing, checked periodically (alerts have cooldowns)."""
+    while not stop.is_set():
+        try:
+            await app.listener.check_operations()
+        except Exception:
+            log.exception("operations check failed")
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except TimeoutError:
+            pass
+
+
 async def serve(app: App, adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
     started = await start_adapters(app, adapters)
     try:
@@ -75,6 +88,7 @@ async def serve(app: App, adapters: Sequence[Adapter], stop: asyncio.Event) -> N
             tg.create_task(app.worker.run(stop=stop), name="worker")
             tg.create_task(app.policy.run(stop=stop), name="policy-reload")
             tg.create_task(report_health(app, started, stop), name="health")
+            tg.create_task(watch_operations(app, stop), name="operations")
     finally:
         for adapter in started:
             try:

@@ -33,7 +33,7 @@ _ACCENTS = re.compile(r"[éèêëàâîïôûùüçœ]", re.IGNORECASE)
 def detect_language(text: str, *, default: str = "en") -> str:
     """Return ``"en"`` or ``"fr"`` for ``text`` (``default`` when there is no evidence)."""
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
-    fr = sum(1 for w in words if w in _FR)
+    fr: float = sum(1 for w in words if w in _FR)
     en = sum(1 for w in words if w in _EN)
     fr += 0.5 * min(len(_ACCENTS.findall(text)), 4)
     if fr == en:

@@ -22,6 +22,7 @@ from bot.policy.locate import LineIndex
 from bot.policy.schema import (
     FILES,
     NEVER_AUTOSEND,
+    AlertsFile,
     AutosendSection,
     BrandFile,
     Defaults,
@@ -50,6 +51,7 @@ class Policy:
     groups: Mapping[str, GroupEntry]
     rules: tuple[RuleEntry, ...]
     autosend: AutosendSection
+    alerts: AlertsFile
 
     @property
     def facts(self) -> tuple[FactEntry, ...]:
@@ -161,11 +163,13 @@ def load_policy(directory: Path) -> Policy:
             parsed[name] = (value, index, path)
     if problems.items or len(parsed) != len(FILES):
         raise PolicyErrors(problems.items)
+    alerts, _, _ = parsed["alerts.toml"]
     brand, _, _ = parsed["brand.toml"]
     intents_file, intents_index, intents_path = parsed["intents.toml"]
     replies, replies_index, replies_path = parsed["replies.toml"]
     routing, routing_index, routing_path = parsed["routing.toml"]
     assert isinstance(brand, BrandFile) and isinstance(intents_file, IntentsFile)
+    assert isinstance(alerts, AlertsFile)
     assert isinstance(replies, RepliesFile) and isinstance(routing, RoutingFile)
 
     names: list[str] = []
@@ -302,4 +306,5 @@ def load_policy(directory: Path) -> Policy:
         groups=dict(routing.groups),
         rules=routing.rule,
         autosend=auto,
+        alerts=alerts,
     )

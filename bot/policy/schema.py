@@ -193,7 +193,56 @@ class RoutingFile(_Strict):
     autosend: AutosendSection = AutosendSection()
 
 
+# --- alerts.toml ------------------------------------------------------------------------
+
+
+class BadBuzz(_Strict):
+    window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    baseline_hours: int = Field(default=24, ge=1, le=24 * 30)
+    min_messages: int = Field(default=5, ge=2)
+    ratio: float = Field(default=3.0, ge=1)
+    cooldown_minutes: int = Field(default=60, ge=1)
+    grow_factor: float = Field(default=2.0, gt=1)
+
+
+class Raid(_Strict):
+    window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    new_account_days: int = Field(default=7, ge=1)
+    min_new_accounts: int = Field(default=5, ge=2)
+    similar_messages: int = Field(default=4, ge=2)
+    similarity: float = Field(default=0.8, gt=0, le=1)
+    cooldown_minutes: int = Field(default=60, ge=1)
+
+
+class Backlog(_Strict):
+    max_pending_drafts: int = Field(default=50, ge=1)
+    max_wait_minutes: int = Field(default=120, ge=1)
+    cooldown_minutes: int = Field(default=60, ge=1)
+
+
+class AdaptersAlerts(_Strict):
+    down_after_seconds: int = Field(default=120, ge=10)
+    cooldown_minutes: int = Field(default=30, ge=1)
+
+
+class Digest(_Strict):
+    enabled: bool = True
+    weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    hour_utc: int = Field(default=8, ge=0, le=23)
+
+
+class AlertsFile(_Strict):
+    bad_buzz: BadBuzz = BadBuzz()
+    raid: Raid = Raid()
+    backlog: Backlog = Backlog()
+    adapters: AdaptersAlerts = AdaptersAlerts()
+    digest: Digest = Digest()
+
+
 FILES: dict[str, type[_Strict]] = {
+    "alerts.toml": AlertsFile,
     "brand.toml": BrandFile,
     "intents.toml": IntentsFile,
     "replies.toml": RepliesFile,

@@ -165,7 +165,8 @@ class Store:
         from bot.migrations import current_revision
 
         async with self._connect() as conn:
-            return await conn.run_sync(current_revision)
+            revision: str | None = await conn.run_sync(current_revision)
+            return revision
 
     # -- inbound ------------------------------------------------------------------------
 
@@ -289,7 +290,8 @@ class Store:
             .limit(1)
         )
         async with self._connect() as conn:
-            return (await conn.execute(stmt)).scalar_one_or_none()
+            newest: str | None = (await conn.execute(stmt)).scalar_one_or_none()
+            return newest
 
     # -- jobs ---------------------------------------------------------------------------
 
@@ -1003,6 +1005,11 @@ class Store:
     def _connect(self) -> Any:
         return _Guarded(self.engine.connect())
 
+    # For sibling modules with their own queries (approval cards, alerts, reports): a
+    # transaction, or a plain connection for reads; connection failures become StoreError.
+    begin = _begin
+    connect = _connect
+
     async def _audit(
         self,
         conn: AsyncConnection,
@@ -1039,12 +1046,14 @@ class _Guarded:
 
     async def __aenter__(self) -> AsyncConnection:
         try:
-            return await self._cm.__aenter__()
+            conn: AsyncConnection = await self._cm.__aenter__()
+            return conn
         except (DBAPIError, OSError) as exc:
             raise StoreError(f"database unavailable: {exc.__class__.__name__}: {exc}") from exc
 
     async def __aexit__(self, *exc: Any) -> bool | None:
-        return await self._cm.__aexit__(*exc)
+        suppress: bool | None = await self._cm.__aexit__(*exc)
+        return suppress
 
 
 def _draft(row: Any) -> Draft:

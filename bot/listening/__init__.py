@@ -1,0 +1,1 @@
+"""Listening: alerts on what the community says, as it says it."""
