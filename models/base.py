@@ -42,9 +42,7 @@ class ChatBackend(Protocol):
 
     name: str
 
-    async def complete(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int
-    ) -> Completion: ...
+    async def complete(self, messages: Sequence[ChatMessage], *, max_tokens: int) -> Completion: ...
 
     async def aclose(self) -> None: ...
 

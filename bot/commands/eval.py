@@ -1,0 +1,83 @@
+"""``tactline eval``: the classifier's scores on labelled files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bot.app import default_classifier_factory
+from bot.config import Config
+from bot.errors import TactlineError
+from bot.policy import load_policy
+
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("eval", help="score the classifier on labelled files")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="a folder of <split>_text.txt/<split>_labels.txt, or the shared "
+        "development sets' root (default: ../shared/data)",
+    )
+    p.add_argument(
+        "--task",
+        default="all",
+        choices=["all", "sentiment", "offensive", "irony"],
+        help="what the labels are (needed for a folder of your own)",
+    )
+    p.add_argument("--split", default="val")
+    p.add_argument("--limit", type=int, default=None, help="score only the first N lines")
+    p.set_defaults(handler=evaluate)
+
+
+async def evaluate(args: argparse.Namespace, config: Config) -> int:
+    from models.classifier import EmbeddingClassifier
+    from models.evaluation import KNOWN, TASKS, predict, predict_product_toxic, read, score
+
+    data: Path = args.data
+    if not data.is_dir():  # noqa: ASYNC240 - a CLI reading local files before any I/O loop
+        raise TactlineError(f"{data}: no such folder of labelled data")
+    if (data / f"{args.split}_labels.txt").is_file():
+        if args.task == "all":
+            raise TactlineError("say what the labels are with --task sentiment|offensive|irony")
+        sets = [(data.name, data, args.task)]
+    else:
+        sets = [
+            (name, data / name, task)
+            for name, task in KNOWN.items()
+            if (data / name / f"{args.split}_labels.txt").is_file() and args.task in ("all", task)
+        ]
+        if not sets:
+            raise TactlineError(f"{data}: no {args.split} split of a known task found")
+    policy = load_policy(config.resolve(config.policies.path))
+    classifier = default_classifier_factory(config)(policy.intents)
+    assert isinstance(classifier, EmbeddingClassifier)
+    for name, folder, task in sets:
+        try:
+            texts, truth = read(folder, args.split)
+        except (OSError, ValueError) as exc:
+            raise TactlineError(str(exc)) from None
+        if args.limit:
+            texts, truth = texts[: args.limit], truth[: args.limit]
+        s = score(name, task, truth, predict(classifier, task, texts))
+        extra = f"  F1({TASKS[task][1]}) {s.positive_f1:.3f}" if s.positive_f1 is not None else ""
+        print(
+            f"{name} [{task}, {args.split}, n={s.n}]  macro-F1 {s.macro_f1:.3f}  "
+            f"macro-recall {s.macro_recall:.3f}  accuracy {s.accuracy:.3f}{extra}"
+        )
+        width = max(len(x) for x in s.labels) + 2
+        print(" " * (width + 6) + "".join(f"{x:>{width}}" for x in s.labels) + "   (predicted)")
+        for i, label in enumerate(s.labels):
+            row = "".join(f"{v:>{width}}" for v in s.confusion[i])
+            print(f"  true {label:<{width}}{row}")
+        if task == "offensive":
+            p = score(name, task, truth, predict_product_toxic(classifier, texts))
+            print(
+                f"  the product's `toxic` decision (insults at people only): macro-F1 "
+                f"{p.macro_f1:.3f}, F1(offensive) {p.positive_f1:.3f}"
+            )
+        print()
+    return 0

@@ -1,0 +1,210 @@
+"""Train the tone heads (sentiment, offensive, irony) on the development sets.
+
+Not used at run time: it writes ``models/weights/tone.npz`` and ``PROVENANCE.json``, which
+the classifier reads with numpy only. Re-run it to reproduce them::
+
+    .venv/bin/python -m models.train_tone --data ../shared/data
+
+Each head is a logistic regression over the USE embedding (plus, for the offensive head, the
+English profanity model's probability). Heads are fitted on train splits only; validation
+splits are for the figures printed at the end. Thresholds are chosen by cross-validation on
+train. The English sentiment set of TweetEval has no train split here: it is evaluation only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, recall_score
+from sklearn.model_selection import cross_val_predict
+
+from models.encoder import ENCODER_NAME, encode
+
+WEIGHTS = Path(__file__).resolve().parent / "weights"
+CACHE = Path.home() / ".cache" / "tactline" / "embeddings"
+
+
+def read_split(folder: Path, split: str) -> tuple[list[str], np.ndarray]:
+    texts = (folder / f"{split}_text.txt").read_text(encoding="utf-8").split("\n")
+    labels = (folder / f"{split}_labels.txt").read_text(encoding="utf-8").split()
+    texts = texts[: len(labels)]
+    return texts, np.array([int(x) for x in labels])
+
+
+def embed_cached(texts: list[str]) -> np.ndarray:
+    key = hashlib.sha256(("\n".join(texts) + ENCODER_NAME).encode()).hexdigest()[:16]
+    path = CACHE / f"{key}.npy"
+    if path.exists():
+        cached: np.ndarray = np.load(path)
+        return cached
+    vectors = encode(texts, batch_size=128)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def profanity(texts: list[str]) -> np.ndarray:
+    from profanity_check import predict_prob
+
+    return np.asarray(predict_prob([t or " " for t in texts]), dtype=np.float32)[:, None]
+
+
+def fit(x: np.ndarray, y: np.ndarray, c: float) -> LogisticRegression:
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    return model.fit(x, y)
+
+
+def best_threshold(x: np.ndarray, y: np.ndarray, c: float, *, positive_precision: bool) -> float:
+    """Threshold on P(class 1) from 5-fold predictions on train: macro-F1, or, for irony,
+    the lowest threshold whose precision on the irony class reaches 0.75 (a sarcasm flag that
+    cries wolf is worse than one that misses)."""
+    probs = cross_val_predict(
+        LogisticRegression(C=c, max_iter=2000, class_weight="balanced"),
+        x,
+        y,
+        cv=5,
+        method="predict_proba",
+    )[:, 1]
+    best, best_score = 0.5, -1.0
+    for th in np.arange(0.2, 0.96, 0.01):
+        pred = probs >= th
+        if positive_precision:
+            if pred.sum() < 20:
+                continue
+            precision = (y[pred] == 1).mean()
+            if precision >= 0.75:
+                return float(th)
+            score = precision
+        else:
+            score = f1_score(y, pred, average="macro")
+        if score > best_score:
+            best, best_score = float(th), float(score)
+    return best
+
+
+def keep(heads: dict[str, np.ndarray], name: str, model: LogisticRegression) -> None:
+    heads[f"{name}_w"] = model.coef_.astype(np.float32)
+    heads[f"{name}_b"] = model.intercept_.astype(np.float32)
+
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+    args = parser.parse_args()
+    data: Path = args.data
+    if not data.is_dir():
+        print(f"no development data at {data}", file=sys.stderr)
+        return 1
+    heads: dict[str, np.ndarray] = {}
+    report: dict[str, object] = {}
+
+    # Sentiment: UMSAB English + French train (0 negative, 1 neutral, 2 positive).
+    xs, ys = [], []
+    for lang in ("english", "french"):
+        texts, labels = read_split(data / "umsab" / lang, "train")
+        xs.append(embed_cached(texts))
+        ys.append(labels)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    c_sent = 2.0
+    sent = fit(x, y, c_sent)
+    heads["sentiment_w"], heads["sentiment_b"] = (
+        sent.coef_.astype(np.float32),
+        sent.intercept_.astype(np.float32),
+    )
+    t_en, y_en = read_split(data / "tweeteval" / "sentiment", "val")
+    t_fr, y_fr = read_split(data / "umsab" / "french", "val")
+    p_en = sent.predict(embed_cached(t_en))
+    p_fr = sent.predict(embed_cached(t_fr))
+    report["sentiment_en_tweeteval_val_macro_recall"] = round(
+        float(recall_score(y_en, p_en, average="macro")), 4
+    )
+    report["sentiment_fr_umsab_val_macro_f1"] = round(
+        float(f1_score(y_fr, p_fr, average="macro")), 4
+    )
+
+    # Offensive: TweetEval offensive train; embedding + English profanity probability.
+    texts, labels = read_split(data / "tweeteval" / "offensive", "train")
+    x = np.hstack([embed_cached(texts), profanity(texts)])
+    c_off = 1.0
+    off = fit(x, labels, c_off)
+    th_off = best_threshold(x, labels, c_off, positive_precision=False)
+    heads["offensive_w"], heads["offensive_b"] = (
+        off.coef_.astype(np.float32),
+        off.intercept_.astype(np.float32),
+    )
+    vt, vl = read_split(data / "tweeteval" / "offensive", "val")
+    vp = off.predict_proba(np.hstack([embed_cached(vt), profanity(vt)]))[:, 1] >= th_off
+    report["offensive_val_macro_f1"] = round(float(f1_score(vl, vp, average="macro")), 4)
+
+    # Irony: TweetEval irony train.
+    texts, labels = read_split(data / "tweeteval" / "irony", "train")
+    x = embed_cached(texts)
+    c_iro = 1.0
+    iro = fit(x, labels, c_iro)
+    th_iro = best_threshold(x, labels, c_iro, positive_precision=True)
+    heads["irony_w"], heads["irony_b"] = (
+        iro.coef_.astype(np.float32),
+        iro.intercept_.astype(np.float32),
+    )
+    vt, vl = read_split(data / "tweeteval" / "irony", "val")
+    vp = iro.predict_proba(embed_cached(vt))[:, 1] >= th_iro
+    report["irony_val_f1_irony_class"] = round(float(f1_score(vl, vp)), 4)
+    report["irony_val_precision_irony_class"] = round(
+        float((vl[vp] == 1).mean()) if vp.any() else 0.0, 4
+    )
+
+    thresholds = {"offensive": th_off, "irony": th_iro}
+    heads["thresholds"] = np.array([th_off, th_iro], dtype=np.float32)
+    WEIGHTS.mkdir(exist_ok=True)
+    out = WEIGHTS / "tone.npz"
+    np.savez_compressed(out, **heads)  # type: ignore[arg-type]
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    provenance = {
+        "file": "tone.npz",
+        "sha256": digest,
+        "created": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "script": "models/train_tone.py",
+        "encoder": ENCODER_NAME,
+        "heads": {
+            "sentiment": {
+                "data": "UMSAB english+french train (cardiffnlp/xlm-t @874214d6)",
+                "labels": ["negative", "neutral", "positive"],
+                "C": c_sent,
+                "class_weight": "balanced",
+            },
+            "offensive": {
+                "data": "TweetEval offensive train (cardiffnlp/tweeteval @4fbd22cd)",
+                "features": "USE embedding + alt-profanity-check 1.9.1 probability",
+                "C": c_off,
+                "threshold": round(th_off, 2),
+                "threshold_from": "5-fold CV on train, best macro-F1",
+            },
+            "irony": {
+                "data": "TweetEval irony train",
+                "C": c_iro,
+                "threshold": round(th_iro, 2),
+                "threshold_from": "5-fold CV on train, precision of irony >= 0.75",
+            },
+        },
+        "validation": report,
+        "thresholds": {k: round(v, 2) for k, v in thresholds.items()},
+    }
+    (WEIGHTS / "PROVENANCE.json").write_text(json.dumps(provenance, indent=2) + "\n")
+    print(json.dumps(provenance, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
