@@ -36,6 +36,11 @@ _LEAKS = re.compile(
     r"write only the reply|my instructions|mes instructions)",
     re.IGNORECASE,
 )
+_REFUSAL = re.compile(
+    r"\b(i|we) (can't|cannot|can not|am unable to|are unable to) (assist|help) with that\b|"
+    r"\bas an ai\b|\bje ne peux pas (vous )?aider avec (ça|cela)\b|\ben tant qu'ia\b",
+    re.IGNORECASE,
+)
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 
 
@@ -59,6 +64,25 @@ def _insult_words(message: str) -> set[str]:
     return {m.group(0) for m in signals.INSULTS.finditer(folded)}
 
 
+_CLAIM = re.compile(
+    r"https?://\S+|\b[\w.-]+@[\w-]+\.[\w.]+\b|\b[\w-]+\.(?:app|com|io|org|net|fr)\b"
+    r"|\d+(?:[.,]\d+)?\s*(?:%|€|\$|euros?|dollars?)|[€$]\s*\d+"
+)
+
+
+def unverified_claims(draft: str, brief: DraftBrief) -> list[str]:
+    """Links, addresses, prices and percentages in the draft that neither the policy's facts
+    nor the conversation contain: the model may have made them up."""
+    known = " ".join([*brief.facts, brief.text, *(m.text for m in brief.context)]).casefold()
+    known_compact = re.sub(r"\s+", "", known)
+    claims = []
+    for m in _CLAIM.finditer(draft):
+        claim = m.group(0).rstrip(".,;:!?)").casefold()
+        if claim not in known and re.sub(r"\s+", "", claim) not in known_compact:
+            claims.append(m.group(0).rstrip(".,;:!?)"))
+    return claims
+
+
 def check(text: str, brief: DraftBrief) -> tuple[str | None, list[str]]:
     """The draft as a moderator should see it, or None; and what was changed or refused."""
     notes: list[str] = []
@@ -69,6 +93,8 @@ def check(text: str, brief: DraftBrief) -> tuple[str | None, list[str]]:
         return None, ["refused: the draft followed instructions found in the message"]
     if _LEAKS.search(draft):
         return None, ["refused: the draft repeated its instructions"]
+    if _REFUSAL.search(draft):
+        return None, ["the model declined to answer: a human should write this reply"]
     if detect_language(draft, default=brief.language) != brief.language:
         return None, [f"refused: the draft is not in the message's language ({brief.language})"]
     if not brief.style.emoji and _EMOJI.search(draft):
@@ -112,4 +138,8 @@ def check(text: str, brief: DraftBrief) -> tuple[str | None, list[str]]:
         result = cut + "…"
     if len(result) < len(" ".join(sentences(draft))) and "trimmed" not in " ".join(notes):
         notes.append(f"shortened to {brief.style.max_chars} characters")
+    for claim in unverified_claims(result, brief):
+        notes.append(f"check before approving: {claim!r} is not in the policy's facts")
+    if brief.style.end_with_question and not result.rstrip().endswith("?"):
+        notes.append("no closing question")
     return unicodedata.normalize("NFC", result), notes

@@ -127,3 +127,28 @@ def test_emoji_removed_when_the_platform_style_says_so() -> None:
 def test_nothing_left_is_none() -> None:
     text, notes = check("We will refund you.", brief())
     assert text is None and notes[-1] == "nothing left after the checks"
+
+
+def test_made_up_numbers_and_links_are_pointed_out() -> None:
+    text, notes = check(
+        "Yes, students get 20% off at inkwell.app/students. Want the link?",
+        brief("Is there a student discount?", facts=("Pro is 4 euros.",)),
+    )
+    assert text is not None
+    assert "check before approving: '20%' is not in the policy's facts" in notes
+    assert any("inkwell.app/students" in n or "inkwell.app" in n for n in notes)
+    _, fine = check(
+        "Pro is 4 euros a month. Does that work for you?",
+        brief("How much is Pro?", facts=("Pro is 4 euros.",)),
+    )
+    assert not any(n.startswith("check before approving") for n in fine)
+
+
+def test_missing_closing_question_is_noted() -> None:
+    _, notes = check("Go to Settings > Data > Export.", brief())
+    assert "no closing question" in notes
+
+
+def test_a_model_refusal_is_not_proposed() -> None:
+    text, notes = check("We're sorry, but we can't assist with that.", brief("you idiots"))
+    assert text is None and "a human should write this reply" in notes[0]

@@ -193,7 +193,7 @@ def test_facts_are_picked_by_relevance_and_capped() -> None:
         POLICY, make_message("Comment exporter mes notes en PDF ?"), classified(language="fr")
     )
     assert d.brief is not None and d.brief.facts[0].startswith("Export:")
-    none = decide(POLICY, make_message("hello there"), classified("off_topic"))
+    none = decide(POLICY, make_message("hello there"), classified("praise"))
     assert none.brief is not None and none.brief.facts == ()
     many = decide(
         POLICY,
@@ -251,3 +251,14 @@ def test_no_action_can_remove_a_message() -> None:
 
     for name in dir(base.Adapter):
         assert not any(w in name.lower() for w in ("delete", "hide", "ban", "mute", "kick"))
+
+
+def test_chit_chat_is_left_to_the_community_but_not_silenced_when_negative() -> None:
+    calm = decide(POLICY, make_message("anyone watching the match?"), classified("off_topic"))
+    assert calm.action == Action.NO_REPLY and calm.brief is None
+    upset = decide(
+        POLICY,
+        make_message("this place is a dump"),
+        classified("off_topic", sentiment=Sentiment.NEGATIVE),
+    )
+    assert upset.action == Action.ESCALATE and "guarantee:no-silence" in rules(upset)
