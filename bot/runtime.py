@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from adapters.base import Adapter
 from bot.app import App
 from bot.config import Config
-from bot.errors import AdapterUnhealthy
+from bot.errors import AdapterUnhealthy, TactlineError
 from bot.worker import worker_name
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,16 @@ def build_adapters_for(config: Config) -> list[Adapter]:
 
     build = getattr(adapters, "build_adapters", None)
     if build is None:
+        enabled = [
+            name
+            for name in ("discord", "telegram", "slack")
+            if getattr(config.adapters, name).enabled
+        ]
+        if enabled:
+            raise TactlineError(
+                f"adapters.{enabled[0]}: this version of Tactline has no {enabled[0]} adapter "
+                "yet; only the fake adapters of the demo and tests exist"
+            )
         return []
     result: list[Adapter] = build(config.adapters)
     return result

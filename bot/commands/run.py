@@ -8,6 +8,7 @@ import asyncio
 from bot.app import open_app
 from bot.commands.worker import stop_on_signals
 from bot.config import Config
+from bot.errors import TactlineError
 from bot.runtime import build_adapters_for, serve
 
 
@@ -20,8 +21,13 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     adapters = build_adapters_for(config)
     approvals = None
     if config.approval.enabled:
-        from bot.slack_approval import build_approval_channel  # the Slack approval app
-
+        try:
+            from bot.slack_approval import build_approval_channel
+        except ImportError:
+            raise TactlineError(
+                "approval.enabled: the Slack approval app is not part of this version yet; "
+                "decide drafts with `tactline drafts` and set approval.enabled = false"
+            ) from None
         approvals = build_approval_channel(config)
     async with open_app(config, adapters=adapters, approvals=approvals) as app:
         stop = asyncio.Event()

@@ -80,3 +80,16 @@ def test_status_and_terminal_approval(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "already approved" in capsys.readouterr().out
     assert main(["-c", str(cfg), "drafts", "reject", "999", "--reason", "x"]) == 1
     assert "no draft with id 999" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [("[adapters.telegram]\nenabled = true\n", "adapters.telegram: this version"),
+     ("[approval]\nenabled = true\n", "approval.enabled: the Slack approval app")],
+)
+def test_enabling_what_does_not_exist_yet_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, message: str
+) -> None:
+    cfg = write_config(tmp_path, body)
+    assert main(["-c", str(cfg), "run"]) == 1
+    assert message in capsys.readouterr().err

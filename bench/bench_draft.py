@@ -1,0 +1,148 @@
+"""Drafter benchmark: latency (p50, p95), tokens/s, load time and peak memory per backend,
+on the same typical messages, in one run.
+
+    .venv/bin/python bench/bench_draft.py [--backends llamacpp,transformers] [--n 6]
+
+Each backend runs in its own process so its peak memory is its own. Drafts are printed so a
+person can judge them. Needs the default model: `tactline models pull`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+MESSAGES = [
+    ("discord", "How do I export all my notes to Markdown? I can't find it in the settings."),
+    ("discord", "Your update broke my setup AGAIN. Third time this month. Unacceptable."),
+    ("telegram", "Since 4.2 sync fails on Android with error E1023 when a note has an image."),
+    ("slack", "Would love a dark mode for the web editor. Any plans?"),
+    ("discord", "Salut, comment je peux exporter mes notes en PDF ?"),
+    ("telegram", "La synchro plante depuis la mise à jour, j'ai perdu deux notes. C'est nul."),
+    ("slack", "Is there a student discount? The pro plan is a bit expensive for me."),
+    ("discord", "Merci pour la nouvelle recherche, elle est super rapide !"),
+]
+
+
+async def child(backend: str, n: int) -> dict[str, object]:
+    from bot.config import Config, DrafterConfig, ModelsConfig
+    from bot.domain import Author, ConversationRef, InboundMessage, Platform
+    from bot.policy import decide, load_policy
+    from models.backends import make_backend
+    from models.checks import check
+    from models.classifier import EmbeddingClassifier
+    from models.prompt import build_messages
+    from models.sources import resolve_model_path
+
+    config = Config(models=ModelsConfig(drafter=DrafterConfig(backend=backend)))  # type: ignore[arg-type]
+    dc = config.models.drafter
+    policy = load_policy(REPO / "policies")
+    classifier = EmbeddingClassifier(policy.intents)
+    path = resolve_model_path(dc, cache_dir=config.resolve(dc.cache_dir))
+    backend_obj = make_backend(dc, model_path=path)
+    start = time.perf_counter()
+    await backend_obj.load()  # type: ignore[attr-defined]
+    load_s = time.perf_counter() - start
+    results = []
+    for platform, text in MESSAGES[:n]:
+        p = Platform(platform)
+        message = InboundMessage(
+            p,
+            "x",
+            ConversationRef(p, "general", channel_name="general"),
+            Author("u", "sam"),
+            text,
+            sent_at=datetime.now(UTC),
+        )
+        [c] = classifier.classify_sync([text])
+        brief = decide(policy, message, c).brief
+        if brief is None:
+            continue
+        # What LocalDrafter.draft does, step by step, so tokens are counted too.
+        t0 = time.perf_counter()
+        completion = await backend_obj.complete(build_messages(brief), max_tokens=dc.max_tokens)
+        gen_s = time.perf_counter() - t0
+        draft, notes = check(completion.text, brief)
+        draft_s = time.perf_counter() - t0
+        results.append(
+            {
+                "text": text,
+                "draft": draft,
+                "notes": notes,
+                "seconds": draft_s,
+                "gen_seconds": gen_s,
+                "tokens": completion.completion_tokens,
+                "prompt_tokens": completion.prompt_tokens,
+            }
+        )
+    await backend_obj.aclose()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"backend": backend, "load_seconds": load_s, "peak_rss_mb": peak_mb, "results": results}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backends", default="llamacpp,transformers")
+    parser.add_argument("--n", type=int, default=6)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child(args.child, args.n))))
+        return 0
+    runs = []
+    for backend in args.backends.split(","):
+        print(f"running {backend} …", file=sys.stderr, flush=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", backend, "--n", str(args.n)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            print(f"{backend}: failed\n{proc.stderr.strip().splitlines()[-1:]}")
+            continue
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    if not runs:
+        return 1
+    print(
+        f"\nDraft benchmark, {args.n} typical messages, 2 threads, greedy, max_tokens from config:"
+    )
+    base = None
+    for run in runs:
+        secs = [r["seconds"] for r in run["results"]]
+        tps = [r["tokens"] / r["gen_seconds"] for r in run["results"] if r["gen_seconds"] > 0]
+        p50 = statistics.median(secs)
+        base = base or p50
+        prompt = statistics.median(r["prompt_tokens"] for r in run["results"])
+        print(
+            f"  {run['backend']:12} prompt {prompt:.0f} tokens | load {run['load_seconds']:5.1f} s | draft p50 "
+            f"{p50:5.1f} s, p95 {pct(secs, 0.95):5.1f} s | {statistics.median(tps):5.1f} "
+            f"tokens/s | peak RSS {run['peak_rss_mb']:6.0f} MB | p50 ×{p50 / base:.2f} "
+            f"vs {runs[0]['backend']}"
+        )
+    print("  target: a draft in under 10 s p50 with the default backend")
+    for run in runs:
+        print(f"\n== drafts from {run['backend']} ==")
+        for r in run["results"]:
+            print(f"> {r['text']}\n  {r['draft']}\n  notes: {', '.join(r['notes']) or '-'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
