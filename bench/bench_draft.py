@@ -130,11 +130,14 @@ def main() -> int:
         p50 = statistics.median(secs)
         base = base or p50
         prompt = statistics.median(r["prompt_tokens"] for r in run["results"])
+        tokens_per_s = statistics.median(tps)
         print(
-            f"  {run['backend']:12} prompt {prompt:.0f} tokens | load {run['load_seconds']:5.1f} s | draft p50 "
-            f"{p50:5.1f} s, p95 {pct(secs, 0.95):5.1f} s | {statistics.median(tps):5.1f} "
-            f"tokens/s | peak RSS {run['peak_rss_mb']:6.0f} MB | p50 ×{p50 / base:.2f} "
-            f"vs {runs[0]['backend']}"
+            f"  {run['backend']:12} prompt {prompt:.0f} tokens"
+            f" | load {run['load_seconds']:5.1f} s"
+            f" | draft p50 {p50:5.1f} s, p95 {pct(secs, 0.95):5.1f} s"
+            f" | {tokens_per_s:5.1f} tokens/s"
+            f" | peak RSS {run['peak_rss_mb']:6.0f} MB"
+            f" | p50 ×{p50 / base:.2f} vs {runs[0]['backend']}"
         )
     print("  target: a draft in under 10 s p50 with the default backend")
     for run in runs:
