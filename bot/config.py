@@ -76,6 +76,14 @@ class ApprovalConfig(_Section):
     http_port: int = 3000
 
 
+class MetricsConfig(_Section):
+    """An optional Prometheus endpoint served by `tactline run`."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=1, le=65535)
+
+
 class PlatformAdapterConfig(_Section):
     enabled: bool = False
     token_env: str = ""
@@ -101,6 +109,7 @@ class Config(_Section):
     policies: PoliciesConfig = PoliciesConfig()
     approval: ApprovalConfig = ApprovalConfig()
     adapters: AdaptersConfig = AdaptersConfig()
+    metrics: MetricsConfig = MetricsConfig()
     # Directory relative paths in this file are resolved against.
     base_dir: Path = Path(".")
 

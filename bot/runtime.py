@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from adapters.base import Adapter
 from bot.app import App
@@ -91,7 +92,55 @@ async def watch_operations(app: App, stop: asyncio.Event, interval: float = 30.0
             pass
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+async def post_digest_if_due(app: App, now: datetime) -> bool:
+    """Post the weekly digest once per ISO week, at the policy's weekday and hour (UTC)."""
+    from bot.reports.metrics import build_report
+    from bot.reports.render import digest
+
+    cfg = app.policy.current().alerts.digest
+    if not cfg.enabled or WEEKDAYS[now.weekday()] != cfg.weekday or now.hour < cfg.hour_utc:
+        return False
+    year, week, _ = now.isocalendar()
+    key = f"{year}-W{week:02d}"
+    if any(a["kind"] == "digest" and a["key"] == key for a in await app.listener.open_alerts()):
+        return False
+    report = await build_report(app.store, now - timedelta(days=7), now)
+    raised = await app.listener.raise_alert(
+        kind="digest",
+        key=key,
+        at=now,
+        count=1,
+        summary=digest(report),
+        detail={},
+        cooldown=timedelta(days=7),
+        grow_factor=1e9,
+    )
+    return raised.notified
+
+
+async def post_digests(app: App, stop: asyncio.Event, interval: float = 300.0) -> None:
+    while not stop.is_set():
+        try:
+            await post_digest_if_due(app, datetime.now(UTC))
+        except Exception:
+            log.exception("weekly digest failed")
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except TimeoutError:
+            pass
+
+
 async def serve(app: App, adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
+    metrics = None
+    if app.config.metrics.enabled:
+        from bot.reports.prometheus import start_metrics_server
+
+        metrics = await start_metrics_server(
+            app.store, app.config.metrics.host, app.config.metrics.port
+        )
     started = await start_adapters(app, adapters)
     try:
         async with asyncio.TaskGroup() as tg:
@@ -99,9 +148,12 @@ async def serve(app: App, adapters: Sequence[Adapter], stop: asyncio.Event) -> N
             tg.create_task(app.policy.run(stop=stop), name="policy-reload")
             tg.create_task(report_health(app, started, stop), name="health")
             tg.create_task(watch_operations(app, stop), name="operations")
+            tg.create_task(post_digests(app, stop), name="digest")
     finally:
         for adapter in started:
             try:
                 await adapter.stop()
             except Exception as exc:  # stopping must not hide the reason we stop
                 log.warning("stopping %s: %s", adapter.name, exc)
+        if metrics is not None:
+            await metrics.cleanup()

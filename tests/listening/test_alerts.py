@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -214,3 +215,37 @@ async def test_backlog_and_adapter_down(setup: tuple[Store, Listener, Inbox]) ->
     assert any("the oldest has waited" in n for n in inbox.notices)
     again = await listener.check_operations(later + timedelta(minutes=1))
     assert not any(r.notified for r in again)  # cooldown: told once
+
+
+async def test_weekly_digest_is_posted_once_per_week(db_url: str, tmp_path: Path) -> None:
+    from bot.app import open_app
+    from bot.config import Config, DatabaseConfig, PoliciesConfig
+    from bot.runtime import post_digest_if_due
+    from tests.doubles import RuleClassifier, TemplateDrafter
+
+    class Channel:
+        def __init__(self) -> None:
+            self.alerts: list[str] = []
+
+        async def message_decided(self, *a: object) -> None: ...
+        async def draft_ready(self, *a: object) -> None: ...
+        async def delivery_result(self, *a: object) -> None: ...
+
+        async def admin_alert(self, text: str) -> None:
+            self.alerts.append(text)
+
+    await (await open_store(db_url, upgrade=True)).aclose()
+    channel = Channel()
+    config = Config(
+        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(REPO / "policies"))
+    )
+    async with open_app(
+        config, approvals=channel, drafter=TemplateDrafter(), classifier_factory=RuleClassifier
+    ) as app:
+        monday_9 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+        assert not await post_digest_if_due(app, monday_9 - timedelta(hours=2))  # too early
+        assert not await post_digest_if_due(app, monday_9 + timedelta(days=1))  # tuesday
+        assert await post_digest_if_due(app, monday_9)
+        assert not await post_digest_if_due(app, monday_9 + timedelta(hours=1))  # once
+        assert len(channel.alerts) == 1 and "weekly digest" in channel.alerts[0]
+        assert await post_digest_if_due(app, monday_9 + timedelta(days=7))  # next week

@@ -299,3 +299,23 @@ async def test_html_report_renders_in_a_browser(report: Report, tmp_path: Path) 
         assert chart["width"] > 300 and chart["height"] > 50, chart
         assert chart["marks"] > 0, chart
     assert charts["Messages per day by platform"]["marks"] == 5  # 2 days × platforms present
+
+
+async def test_prometheus_exposition(db_url: str) -> None:
+    from bot.reports.prometheus import start_metrics_server
+
+    store = await open_store(db_url, upgrade=True)
+    await seed(store)
+    runner = await start_metrics_server(store, "127.0.0.1", 0)
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as http:
+            text = await (await http.get(f"http://127.0.0.1:{port}/metrics")).text()
+    finally:
+        await runner.cleanup()
+        await store.aclose()
+    assert 'tactline_drafts{status="pending"} 1' in text
+    assert 'tactline_messages_received_total{platform="discord"} 3' in text
+    assert 'tactline_outbox{status="sent"} 3' in text
+    assert 'tactline_open_alerts{kind="legal"} 1' in text
+    assert "# TYPE tactline_jobs gauge" in text
