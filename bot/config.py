@@ -71,6 +71,8 @@ class ApprovalConfig(_Section):
     app_token_env: str = "TACTLINE_SLACK_APP_TOKEN"
     signing_secret_env: str = "TACTLINE_SLACK_SIGNING_SECRET"
     channel: str = ""
+    # Optional per approver group: {legal = "C0LEGAL"}; groups not listed use `channel`.
+    channels: dict[str, str] = Field(default_factory=dict)
     api_base_url: str = "https://slack.com/api/"
     http_host: str = "127.0.0.1"
     http_port: int = 3000

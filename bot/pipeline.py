@@ -104,7 +104,17 @@ class Pipeline:
                 await self._listener.observe(stored, decision)
             except Exception:  # an alert must never stop a message from being answered
                 log.exception("listening checks failed for message %d", stored.id)
-        if existing or decision.brief is None or stored.deleted:
+        if existing or stored.deleted:
+            return
+        if decision.brief is None:
+            if decision.action == Action.ESCALATE:
+                # No machine draft (safety): an empty draft gives the humans a card to take
+                # over, and the reply they write goes through the same approval and outbox.
+                notes = ("no machine draft: a human writes this reply",)
+                draft = await self._store.add_draft(
+                    message_id=stored.id, text=None, group=decision.group, model="", notes=notes
+                )
+                await self._approvals.draft_ready(stored, decision, draft, notes)
             return
         result = await self._drafter.draft(decision.brief)
         draft = await self._store.add_draft(

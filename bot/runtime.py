@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from adapters.base import Adapter
 from bot.app import App
@@ -133,7 +134,13 @@ async def post_digests(app: App, stop: asyncio.Event, interval: float = 300.0) -
             pass
 
 
-async def serve(app: App, adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
+async def serve(
+    app: App,
+    adapters: Sequence[Adapter],
+    stop: asyncio.Event,
+    *,
+    extra: Sequence[Coroutine[Any, Any, None]] = (),
+) -> None:
     metrics = None
     if app.config.metrics.enabled:
         from bot.reports.prometheus import start_metrics_server
@@ -149,6 +156,8 @@ async def serve(app: App, adapters: Sequence[Adapter], stop: asyncio.Event) -> N
             tg.create_task(report_health(app, started, stop), name="health")
             tg.create_task(watch_operations(app, stop), name="operations")
             tg.create_task(post_digests(app, stop), name="digest")
+            for job in extra:
+                tg.create_task(job)
     finally:
         for adapter in started:
             try:

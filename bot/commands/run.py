@@ -21,18 +21,24 @@ async def run(args: argparse.Namespace, config: Config) -> int:
     adapters = build_adapters_for(config)
     approvals = None
     if config.approval.enabled:
-        try:
-            from bot.slack_approval import build_approval_channel
-        except ImportError:
-            raise TactlineError(
-                "approval.enabled: the Slack approval app is not part of this version yet; "
-                "decide drafts with `tactline drafts` and set approval.enabled = false"
-            ) from None
+        from bot.slack_approval import build_approval_channel
+
         approvals = build_approval_channel(config)
+        if not config.approval.channel:
+            raise TactlineError("approval.channel: set the Slack channel id for approval cards")
     async with open_app(config, adapters=adapters, approvals=approvals) as app:
         stop = asyncio.Event()
         stop_on_signals(stop)
         if not adapters:
             print("no platform adapter is enabled in config.toml: only queued work runs")
-        await serve(app, adapters, stop)
+        extra = []
+        if approvals is not None:
+            approvals.bind(store=app.store, policy=app.policy.current)
+            await approvals.start()
+            extra.append(approvals.run_reminders(stop))
+        try:
+            await serve(app, adapters, stop, extra=extra)
+        finally:
+            if approvals is not None:
+                await approvals.stop()
     return 0

@@ -85,7 +85,7 @@ def test_status_and_terminal_approval(tmp_path: Path, capsys: pytest.CaptureFixt
 @pytest.mark.parametrize(
     ("body", "message"),
     [("[adapters.telegram]\nenabled = true\n", "adapters.telegram: this version"),
-     ("[approval]\nenabled = true\n", "approval.enabled: the Slack approval app")],
+     ("[approval]\nenabled = true\n", "TACTLINE_SLACK_BOT_TOKEN: the Slack bot token")],
 )
 def test_enabling_what_does_not_exist_yet_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, message: str

@@ -1,0 +1,142 @@
+"""A local Slack Web API server (aiohttp on 127.0.0.1) for tests.
+
+It answers the methods Tactline calls the way Slack does (``{"ok": true, ...}`` bodies,
+form or JSON requests, bearer tokens), records every call, and can inject faults per method:
+HTTP 429 with ``Retry-After``, HTTP 5xx, or ``{"ok": false, "error": "invalid_auth"}``.
+
+    server = SlackServer(token="xoxb-test")
+    await server.start()
+    client = AsyncWebClient(token="xoxb-test", base_url=server.base_url)
+    server.fail("chat.postMessage", 429, retry_after=1)
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class SlackServer:
+    token: str = "xoxb-test"
+    user_groups: dict[str, list[str]] = field(default_factory=dict)  # S… -> [U…]
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _faults: dict[str, list[tuple[int, str | None, float | None]]] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def fail(
+        self,
+        method: str,
+        status: int,
+        *,
+        error: str | None = None,
+        retry_after: float | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next ``times`` calls of ``method`` fail with ``status`` (200 + ``error``
+        gives a Slack-style error body)."""
+        self._faults.setdefault(method, []).extend([(status, error, retry_after)] * times)
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # the SDK GETs some read methods
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.method == "GET":
+            args = dict(request.query)
+        elif request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = dict(await request.post())
+            for key in ("blocks", "view", "attachments", "metadata"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or args.get("token")
+        self.calls.append(Call(method, args, token))
+        faults = self._faults.get(method)
+        if faults:
+            status, error, retry_after = faults.pop(0)
+            if error is not None:
+                return web.json_response({"ok": False, "error": error})
+            headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=status, headers=headers
+            )
+        if token != self.token:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response({"ok": True, **handler(args)})
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://test.slack.com/",
+            "team": "Test",
+            "user": "tactline",
+            "team_id": "T1",
+            "user_id": "UBOT",
+            "bot_id": "B1",
+        }
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        message = {"ts": ts, **args}
+        self.messages[(args["channel"], ts)] = message
+        return {"channel": args["channel"], "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (args["channel"], args["ts"])
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        self.messages[key] = {**self.messages[key], **args}
+        return {"channel": args["channel"], "ts": args["ts"]}
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "permalink": f"https://test.slack.com/archives/{args['channel']}/"
+            f"p{args['message_ts'].replace('.', '')}"
+        }
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"view": {"id": "V1", **args["view"]}}
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"users": self.user_groups.get(args["usergroup"], [])}

@@ -1,0 +1,314 @@
+"""The real Bolt app on 127.0.0.1, signed interactive payloads, a local Slack Web API server:
+cards appear, clicks decide once, only approvers may act, forged requests are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from adapters.fake import FakeAdapter
+from bot.app import App, open_app
+from bot.config import ApprovalConfig, Config, DatabaseConfig, PoliciesConfig
+from bot.domain import DraftStatus, Platform
+from bot.slack_approval import SlackApproval
+from bot.store import open_store
+from tests.builders import make_message
+from tests.doubles import RuleClassifier, TemplateDrafter
+from tests.servers.slack import SlackServer
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "test-signing-secret"
+
+
+@dataclass
+class Env:
+    app: App
+    fake: FakeAdapter
+    slack: SlackServer
+    approval: SlackApproval
+    url: str
+
+    async def drain(self) -> None:
+        await asyncio.wait_for(self.app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+        self.app.worker._started = False
+
+    async def post(self, payload: dict[str, Any], *, secret: str = SECRET, age: float = 0) -> int:
+        body = urlencode({"payload": json.dumps(payload)})
+        ts = str(int(time.time() - age))
+        sig = (
+            "v0="
+            + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+        )
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                self.url,
+                data=body,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Slack-Request-Timestamp": ts,
+                    "X-Slack-Signature": sig,
+                },
+            ) as resp,
+        ):
+            return resp.status
+
+    async def click(self, verb: str, draft_id: int, user: str = "U_ANA", **kw: Any) -> int:
+        return await self.post(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "team": {"id": "T1"},
+                "api_app_id": "A1",
+                "trigger_id": f"trigger-{verb}",
+                "channel": {"id": "C_APPROVE"},
+                "container": {"type": "message", "channel_id": "C_APPROVE"},
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": verb,
+                        "block_id": "decide",
+                        "value": str(draft_id),
+                        "action_ts": "1",
+                    }
+                ],
+                **kw,
+            }
+        )
+
+    async def submit(
+        self,
+        kind: str,
+        draft_id: int,
+        text: str = "",
+        user: str = "U_ANA",
+        group: str | None = None,
+    ) -> int:
+        values: dict[str, Any] = {"text": {"text": {"type": "plain_text_input", "value": text}}}
+        if group:
+            values["group"] = {
+                "group": {"type": "static_select", "selected_option": {"value": group}}
+            }
+        return await self.post(
+            {
+                "type": "view_submission",
+                "user": {"id": user},
+                "team": {"id": "T1"},
+                "api_app_id": "A1",
+                "trigger_id": "t",
+                "view": {
+                    "id": "V1",
+                    "type": "modal",
+                    "callback_id": kind,
+                    "private_metadata": str(draft_id),
+                    "state": {"values": values},
+                },
+            }
+        )
+
+
+async def eventually(check: Callable[[], Any], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def env(db_url: str) -> AsyncIterator[Env]:
+    slack = SlackServer(
+        token="xoxb-test", user_groups={"S0COMMUNITY": ["U_ANA", "U_BEN"], "S0SUPPORT": ["U_SUE"]}
+    )
+    await slack.start()
+    await (await open_store(db_url, upgrade=True)).aclose()
+    approval_cfg = ApprovalConfig(
+        enabled=True,
+        mode="http",
+        channel="C_APPROVE",
+        channels={"legal": "C_LEGAL"},
+        api_base_url=slack.base_url,
+        http_port=0,
+    )
+    config = Config(
+        database=DatabaseConfig(url=db_url),
+        approval=approval_cfg,
+        policies=PoliciesConfig(path=str(REPO / "policies")),
+    )
+    approval = SlackApproval(approval_cfg, token="xoxb-test", signing_secret=SECRET)
+    fake = FakeAdapter(platform=Platform.DISCORD)
+    async with open_app(
+        config,
+        adapters=[fake],
+        approvals=approval,
+        drafter=TemplateDrafter(),
+        classifier_factory=RuleClassifier,
+    ) as app:
+        approval.bind(store=app.store, policy=app.policy.current)
+        await approval.start()
+        await fake.start(app.sink)
+        yield Env(app, fake, slack, approval, f"http://127.0.0.1:{approval.http_port}/slack/events")
+        await approval.stop()
+    await slack.stop()
+
+
+async def pending_draft(env: Env) -> int:
+    [p] = await env.app.store.pending_drafts()
+    return p.draft.id
+
+
+def card_text(env: Env) -> str:
+    return json.dumps(list(env.slack.messages.values()), ensure_ascii=False)
+
+
+async def test_card_then_approve_posts_exactly_once(env: Env) -> None:
+    await env.fake.inject(make_message("How do I export my notes?", message_id="m1"))
+    await env.drain()
+    [posted] = env.slack.called("chat.postMessage")
+    assert posted.args["channel"] == "C_APPROVE"
+    assert "drafting" in json.dumps(posted.args["blocks"])  # classification first
+    [update] = env.slack.called("chat.update")
+    assert '"action_id": "approve"' in json.dumps(update.args["blocks"])
+    draft_id = await pending_draft(env)
+    assert await env.click("approve", draft_id) == 200
+    assert await env.click("approve", draft_id, user="U_BEN") == 200  # a second moderator
+    await eventually(lambda: len(env.slack.called("chat.postEphemeral")) == 1)
+    assert "already approved" in env.slack.called("chat.postEphemeral")[0].args["text"]
+    await env.drain()
+    assert len(env.fake.posts) == 1
+    await eventually(lambda: "Posted on discord" in card_text(env))
+    assert "Approved by <@U_ANA>" in card_text(env)
+
+
+async def test_only_the_groups_approvers_may_act(env: Env) -> None:
+    await env.fake.inject(make_message("How do I export?", message_id="m2"))
+    await env.drain()
+    draft_id = await pending_draft(env)
+    assert await env.click("approve", draft_id, user="U_SUE") == 200  # support, not community
+    await eventually(lambda: env.slack.called("chat.postEphemeral"))
+    assert "Only the community approvers" in env.slack.called("chat.postEphemeral")[0].args["text"]
+    assert (await env.app.store.draft(draft_id)).status == DraftStatus.PENDING
+
+
+async def test_forged_and_stale_signatures_are_refused(env: Env) -> None:
+    await env.fake.inject(make_message("How do I export?", message_id="m3"))
+    await env.drain()
+    draft_id = await pending_draft(env)
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U_ANA"},
+        "actions": [{"action_id": "approve", "value": str(draft_id), "type": "button"}],
+    }
+    assert await env.post(payload, secret="wrong") == 401
+    assert await env.post(payload, age=10 * 60) == 401
+    await asyncio.sleep(0.2)
+    assert (await env.app.store.draft(draft_id)).status == DraftStatus.PENDING
+
+
+async def test_edit_opens_a_modal_and_posts_the_edited_text(env: Env) -> None:
+    await env.fake.inject(make_message("How do I export?", message_id="m4"))
+    await env.drain()
+    draft_id = await pending_draft(env)
+    assert await env.click("edit", draft_id) == 200
+    await eventually(lambda: env.slack.called("views.open"))
+    view = env.slack.called("views.open")[0].args["view"]
+    assert view["callback_id"] == "edit" and "Thanks for your message" in json.dumps(view)
+    assert await env.submit("edit", draft_id, "") == 200  # empty: refused in the modal
+    assert (await env.app.store.draft(draft_id)).status == DraftStatus.PENDING
+    assert await env.submit("edit", draft_id, "Settings > Data > Export. Did that work?") == 200
+
+    async def approved() -> bool:
+        return (await env.app.store.draft(draft_id)).status == DraftStatus.APPROVED
+
+    await eventually(approved)
+    await env.drain()
+    assert [p.text for p in env.fake.posts] == ["Settings > Data > Export. Did that work?"]
+
+
+async def test_reject_with_reason_and_escalate_to_another_group(env: Env) -> None:
+    await env.fake.inject(make_message("How do I export?", message_id="m5"))
+    await env.fake.inject(make_message("My lawyer will hear about this", message_id="m6"))
+    await env.drain()
+    pending = {
+        p.stored.message.platform_message_id: p for p in await env.app.store.pending_drafts()
+    }
+    reject_id = pending["m5"].draft.id
+    assert await env.submit("reject", reject_id, "tone is off") == 200
+    await eventually(lambda: "Rejected by <@U_ANA>" in card_text(env))
+    assert "tone is off" in card_text(env)
+    # The legal threat's card went to the legal channel; escalate a community draft instead.
+    assert any(c.args["channel"] == "C_LEGAL" for c in env.slack.called("chat.postMessage"))
+    await env.fake.inject(make_message("Where is the status page?", message_id="m7"))
+    await env.drain()
+    draft_id = next(
+        p.draft.id
+        for p in await env.app.store.pending_drafts()
+        if p.stored.message.platform_message_id == "m7"
+    )
+    assert await env.submit("escalate", draft_id, "billing question", group="support") == 200
+    await eventually(lambda: "Escalated by <@U_ANA>" in card_text(env))
+    support = [p for p in await env.app.store.pending_drafts() if p.group == "support"]
+    assert len(support) == 1 and support[0].draft.version == 2
+    assert env.fake.posts == []
+
+
+async def test_take_over_when_the_source_changed_posts_nothing(env: Env) -> None:
+    await env.fake.inject(make_message("How do I export?", message_id="m8"))
+    await env.drain()
+    draft_id = await pending_draft(env)
+    await env.app.sink.source_changed(Platform.DISCORD, "m8", deleted=True)
+    assert await env.submit("take_over", draft_id, "My own reply") == 200
+    await eventually(lambda: env.slack.called("chat.postEphemeral"))
+    assert "edited or deleted" in env.slack.called("chat.postEphemeral")[0].args["text"]
+    await env.drain()
+    assert env.fake.posts == []
+
+
+async def test_rate_limited_card_is_retried(env: Env) -> None:
+    env.slack.fail("chat.postMessage", 429, retry_after=1)
+    await env.fake.inject(make_message("How do I export?", message_id="m9"))
+    await env.drain()
+    calls = env.slack.called("chat.postMessage")
+    assert len(calls) == 2  # 429, then the retry after Retry-After
+    assert len(env.slack.messages) == 1
+
+
+async def test_reminder_after_the_groups_target(env: Env) -> None:
+    from datetime import timedelta
+
+    from bot.store.store import utcnow
+
+    await env.fake.inject(make_message("How do I export?", message_id="m10"))
+    await env.drain()
+    assert await env.approval.remind_once() == 0
+    later = utcnow() + timedelta(minutes=61)
+    assert await env.approval.remind_once(later) == 1
+    assert await env.approval.remind_once(later + timedelta(minutes=1)) == 0  # not again yet
+    reminder = [c for c in env.slack.called("chat.postMessage") if c.args.get("thread_ts")]
+    assert "target 60 min" in reminder[0].args["text"]
+    assert "<!subteam^S0COMMUNITY>" in reminder[0].args["text"]
+
+
+async def test_admin_alerts_go_to_slack_never_to_the_community(env: Env) -> None:
+    await env.fake.inject(make_message("you idiots", message_id="m11"))
+    await env.drain()
+    await env.approval.admin_alert("adapter telegram is down: 401")
+    texts = [c.args.get("text", "") for c in env.slack.called("chat.postMessage")]
+    assert any("adapter telegram is down" in t for t in texts)
+    assert env.fake.posts == []
