@@ -312,3 +312,66 @@ async def test_admin_alerts_go_to_slack_never_to_the_community(env: Env) -> None
     texts = [c.args.get("text", "") for c in env.slack.called("chat.postMessage")]
     assert any("adapter telegram is down" in t for t in texts)
     assert env.fake.posts == []
+
+
+async def test_socket_mode_click_is_acknowledged_and_applied(db_url: str) -> None:
+    slack = SlackServer(token="xoxb-test", user_groups={"S0COMMUNITY": ["U_ANA"]})
+    await slack.start()
+    await (await open_store(db_url, upgrade=True)).aclose()
+    cfg = ApprovalConfig(
+        enabled=True, mode="socket", channel="C_APPROVE", api_base_url=slack.base_url
+    )
+    config = Config(
+        database=DatabaseConfig(url=db_url),
+        approval=cfg,
+        policies=PoliciesConfig(path=str(REPO / "policies")),
+    )
+    approval = SlackApproval(cfg, token="xoxb-test", app_token="xapp-test")
+    fake = FakeAdapter(platform=Platform.DISCORD)
+    try:
+        async with open_app(
+            config,
+            adapters=[fake],
+            approvals=approval,
+            drafter=TemplateDrafter(),
+            classifier_factory=RuleClassifier,
+        ) as app:
+            approval.bind(store=app.store, policy=app.policy.current)
+            await approval.start()
+            await fake.start(app.sink)
+            await eventually(lambda: slack.sockets)
+            await fake.inject(make_message("How do I export?", message_id="s1"))
+            await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+            app.worker._started = False
+            [p] = await app.store.pending_drafts()
+            envelope = await slack.send_envelope(
+                "interactive",
+                {
+                    "type": "block_actions",
+                    "user": {"id": "U_ANA"},
+                    "team": {"id": "T1"},
+                    "api_app_id": "A1",
+                    "trigger_id": "t",
+                    "channel": {"id": "C_APPROVE"},
+                    "actions": [
+                        {
+                            "type": "button",
+                            "action_id": "approve",
+                            "block_id": "decide",
+                            "value": str(p.draft.id),
+                            "action_ts": "1",
+                        }
+                    ],
+                },
+            )
+            await eventually(lambda: any(a.get("envelope_id") == envelope for a in slack.acks))
+
+            async def approved() -> bool:
+                return (await app.store.draft(p.draft.id)).status == DraftStatus.APPROVED
+
+            await eventually(approved)
+            await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+            assert len(fake.posts) == 1
+            await approval.stop()
+    finally:
+        await slack.stop()
