@@ -1,1 +1,33 @@
 """Platform adapters: one module per platform; only that module imports its SDK."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.config import AdaptersConfig, secret
+from bot.errors import TactlineError
+
+if TYPE_CHECKING:
+    from adapters.base import Adapter
+
+
+def build_adapters(config: AdaptersConfig) -> list[Adapter]:
+    """The adapters enabled in ``config``; tokens come from the variables it names."""
+    out: list[Adapter] = []
+    if config.telegram.enabled:
+        from adapters.telegram import TelegramAdapter
+
+        c = config.telegram
+        token = secret(c.token_env, what="the Telegram bot token")
+        hook = (
+            secret(c.signing_secret_env, what="the Telegram webhook secret")
+            if c.mode == "webhook" and c.signing_secret_env
+            else None
+        )
+        out.append(TelegramAdapter(c, token=token, webhook_secret=hook))
+    for name in ("discord", "slack"):
+        if getattr(config, name).enabled:
+            raise TactlineError(
+                f"adapters.{name}: this version of Tactline has no {name} adapter yet"
+            )
+    return out

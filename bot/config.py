@@ -96,12 +96,28 @@ class PlatformAdapterConfig(_Section):
     app_token_env: str | None = None  # Slack Socket Mode only
     signing_secret_env: str | None = None  # Slack HTTP mode / Telegram webhook secret
     mode: Literal["polling", "webhook", "socket", "http", "gateway"] | None = None
+    webhook_url: str | None = None  # Telegram webhook: the public URL Telegram posts to
+    listen_host: str = "127.0.0.1"  # where webhook / Events API requests are received
+    listen_port: int = Field(default=8443, ge=0, le=65535)
+
+
+# One class per platform so that a [adapters.x] table keeps the platform's own defaults.
+class DiscordAdapterConfig(PlatformAdapterConfig):
+    token_env: str = "TACTLINE_DISCORD_TOKEN"
+
+
+class TelegramAdapterConfig(PlatformAdapterConfig):
+    token_env: str = "TACTLINE_TELEGRAM_TOKEN"
+
+
+class SlackAdapterConfig(PlatformAdapterConfig):
+    token_env: str = "TACTLINE_SLACK_COMMUNITY_TOKEN"
 
 
 class AdaptersConfig(_Section):
-    discord: PlatformAdapterConfig = PlatformAdapterConfig(token_env="TACTLINE_DISCORD_TOKEN")
-    telegram: PlatformAdapterConfig = PlatformAdapterConfig(token_env="TACTLINE_TELEGRAM_TOKEN")
-    slack: PlatformAdapterConfig = PlatformAdapterConfig(token_env="TACTLINE_SLACK_COMMUNITY_TOKEN")
+    discord: DiscordAdapterConfig = DiscordAdapterConfig()
+    telegram: TelegramAdapterConfig = TelegramAdapterConfig()
+    slack: SlackAdapterConfig = SlackAdapterConfig()
 
 
 class Config(_Section):

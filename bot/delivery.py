@@ -67,7 +67,13 @@ class Deliverer:
             # The previous attempt's outcome is unknown: reconcile before resending.
             try:
                 receipt = await adapter.find_sent(item.reply)
-            except (DeliveryFailed, DeliveryUnknown) as exc:
+            except DeliveryFailed as exc:
+                if exc.permanent:  # the platform cannot tell: a human decides (Telegram)
+                    return await self._give_up(item.id, item.draft_id, exc.reason)
+                return await self._fail_later(
+                    item.id, item.draft_id, item.attempts, f"reconciliation failed: {exc}", 10.0
+                )
+            except DeliveryUnknown as exc:
                 return await self._fail_later(
                     item.id, item.draft_id, item.attempts, f"reconciliation failed: {exc}", 10.0
                 )

@@ -84,7 +84,8 @@ def test_status_and_terminal_approval(tmp_path: Path, capsys: pytest.CaptureFixt
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [("[adapters.telegram]\nenabled = true\n", "adapters.telegram: this version"),
+    [("[adapters.discord]\nenabled = true\n", "adapters.discord: this version"),
+     ("[adapters.telegram]\nenabled = true\n", "TACTLINE_TELEGRAM_TOKEN: the Telegram bot"),
      ("[approval]\nenabled = true\n", "TACTLINE_SLACK_BOT_TOKEN: the Slack bot token")],
 )
 def test_enabling_what_does_not_exist_yet_is_a_clear_error(

@@ -66,7 +66,7 @@ def test_attack_gets_a_calm_reply_draft_and_an_alert() -> None:
     )
     assert d.action == Action.REPLY and d.urgent and d.brief is not None
     assert "Stay calm" not in d.brief.strategy  # the attack strategy, not the complaint one
-    assert d.brief.strategy.startswith("Do not repeat the insult")
+    assert d.brief.strategy.startswith("Reply calmly in two short sentences")
 
 
 def test_toxic_complaint_uses_the_toxic_tone_strategy(tmp_path: Path) -> None:

@@ -1,0 +1,322 @@
+"""Telegram (python-telegram-bot): groups, supergroups and private chats.
+
+Reliability, as ``../shared/PLATFORMS.md`` describes it: our own ``getUpdates`` loop stores
+each update before it confirms it (the offset advances only after the store has it), so a
+crash never loses a message; a restart polls without an offset and gets the unconfirmed ones
+again, which the store ignores as duplicates. Webhook mode checks the secret token and
+answers 200 only once the update is stored.
+
+Unknown outcomes: Telegram has no idempotency key and a bot cannot read chat history, so a
+send that timed out cannot be checked. Tactline does not resend it (a duplicate public reply is
+worse than a late one): the draft is marked failed and the admins are asked to check the chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import warnings
+
+# Opt in to PTB's coming behaviour (retry_after as a timedelta) rather than warnings.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import Bot, Message, ReplyParameters, Update
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from adapters.base import AdapterHealth, MessageSink
+from adapters.split import LIMITS, split_text
+from bot.config import PlatformAdapterConfig
+from bot.domain import (
+    Author,
+    ConversationRef,
+    DeliveryReceipt,
+    InboundMessage,
+    OutboundReply,
+    Platform,
+)
+from bot.errors import AdapterUnhealthy, DeliveryFailed
+
+log = logging.getLogger(__name__)
+DEFAULT_API = "https://api.telegram.org/bot"
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` as seconds, whichever type this PTB version gives (int or timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: Any = exc.retry_after
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+def normalize(message: Message, raw: dict[str, Any]) -> InboundMessage:
+    chat = message.chat
+    user = message.from_user
+    thread = message.message_thread_id if message.is_topic_message else None
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    name = (user.username or user.full_name) if user else (chat.title or "unknown")
+    return InboundMessage(
+        platform=Platform.TELEGRAM,
+        platform_message_id=str(message.message_id),
+        conversation=ConversationRef(
+            platform=Platform.TELEGRAM,
+            channel_id=str(chat.id),
+            thread_id=str(thread) if thread else None,
+            reply_to_message_id=str(reply_to) if reply_to else None,
+            channel_name=chat.title or chat.username or str(chat.id),
+        ),
+        author=Author(
+            id=str(user.id) if user else str(chat.id), name=name, is_bot=bool(user and user.is_bot)
+        ),
+        text=message.text or message.caption or "",
+        sent_at=message.date.astimezone(UTC) if message.date else datetime.now(UTC),
+        raw=raw,
+    )
+
+
+class TelegramAdapter:
+    platform = Platform.TELEGRAM
+
+    def __init__(
+        self,
+        config: PlatformAdapterConfig,
+        *,
+        token: str,
+        webhook_secret: str | None = None,
+        poll_timeout: int = 25,
+        retry_pause: float = 1.0,
+    ) -> None:
+        self.name = "telegram"
+        self._webhook_secret = webhook_secret
+        self._runner: Any = None
+        self.config = config
+        self.bot = Bot(token, base_url=config.api_base_url or DEFAULT_API)
+        self._poll_timeout = poll_timeout
+        self._retry_pause = retry_pause
+        self._sink: MessageSink | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._connected = False
+        self._last_event: datetime | None = None
+        self._last_error: str | None = None
+        self._username = ""
+
+    def health(self) -> AdapterHealth:
+        return AdapterHealth(self.name, self._connected, self._last_event, self._last_error)
+
+    async def start(self, sink: MessageSink) -> None:
+        self._sink = sink
+        try:
+            await self.bot.initialize()  # getMe: checks the token
+        except (InvalidToken, Forbidden) as exc:
+            self._last_error = f"invalid token: {exc.message}"
+            raise AdapterUnhealthy(f"telegram: the bot token was refused ({exc.message})") from None
+        except NetworkError as exc:
+            self._last_error = str(exc)
+            raise AdapterUnhealthy(f"telegram: cannot reach the Bot API ({exc})") from None
+        self._username = self.bot.username or ""
+        self._connected = True
+        if self.config.mode == "webhook":
+            await self._start_webhook()
+        else:
+            with contextlib.suppress(TelegramError):
+                await self.bot.delete_webhook()
+            self._task = asyncio.create_task(self._poll(), name="telegram-poll")
+
+    async def _start_webhook(self) -> None:
+        from aiohttp import web
+
+        if not self._webhook_secret or not self.config.webhook_url:
+            raise AdapterUnhealthy(
+                "telegram webhook mode needs webhook_url and a secret (signing_secret_env)"
+            )
+
+        async def receive(request: web.Request) -> web.Response:
+            secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
+            try:
+                payload = await request.json()
+            except ValueError:
+                return web.Response(status=400, text="not JSON")
+            return web.Response(status=await self.handle_webhook(secret, payload))
+
+        app = web.Application()
+        app.router.add_post("/telegram", receive)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.config.listen_host, self.config.listen_port).start()
+        await self.bot.set_webhook(
+            url=self.config.webhook_url,
+            secret_token=self._webhook_secret,
+            allowed_updates=["message", "edited_message", "channel_post"],
+        )
+
+    @property
+    def webhook_port(self) -> int:
+        assert self._runner is not None
+        return int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._connected = False
+        with contextlib.suppress(Exception):
+            await self.bot.shutdown()
+
+    # -- inbound -------------------------------------------------------------------------------
+
+    def _wanted(self, message: Message) -> bool:
+        if self.config.channels and str(message.chat.id) not in self.config.channels:
+            return False
+        if self.config.mention_only and message.chat.type != "private":
+            text = message.text or message.caption or ""
+            replied = message.reply_to_message
+            to_bot = bool(replied and replied.from_user and replied.from_user.is_bot)
+            return to_bot or (bool(self._username) and f"@{self._username}" in text)
+        return True
+
+    async def handle_update(self, update: Update) -> None:
+        """Store one update (or report its change); returns once it is safe to confirm."""
+        assert self._sink is not None
+        self._last_event = datetime.now(UTC)
+        if update.edited_message is not None:
+            m = update.edited_message
+            await self._sink.source_changed(
+                Platform.TELEGRAM,
+                str(m.message_id),
+                deleted=False,
+                new_text=m.text or m.caption,
+                channel_id=str(m.chat.id),
+            )
+            return
+        message = update.message or update.channel_post
+        if message is None:
+            log.info("telegram update %d ignored (no message)", update.update_id)
+            return
+        if not (message.text or message.caption):
+            log.info(
+                "telegram message %s has no text (sticker, photo…): kept out", message.message_id
+            )
+            return
+        if not self._wanted(message):
+            return
+        await self._sink.accept(normalize(message, update.to_dict()))
+
+    async def _poll(self) -> None:
+        offset: int | None = None  # on start: Telegram resends what was never confirmed
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=self._poll_timeout,
+                    allowed_updates=["message", "edited_message", "channel_post"],
+                )
+                self._connected, self._last_error = True, None
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except (InvalidToken, Forbidden) as exc:
+                self._connected, self._last_error = False, f"token revoked: {exc.message}"
+                log.error("telegram: %s; polling stopped", self._last_error)
+                return  # never loop on a bad token
+            except Conflict as exc:
+                self._last_error = f"conflict: {exc.message} (another poller or a webhook)"
+                log.warning("telegram: %s", self._last_error)
+                await asyncio.sleep(self._retry_pause * 5)
+                continue
+            except (NetworkError, TelegramError) as exc:
+                self._connected, self._last_error = False, str(exc)
+                log.warning("telegram polling failed: %s; retrying", exc)
+                await asyncio.sleep(self._retry_pause)
+                continue
+            for update in updates:
+                try:
+                    await self.handle_update(update)
+                except Exception as exc:  # the store is down: do not confirm, poll again
+                    self._last_error = f"could not store update {update.update_id}: {exc}"
+                    log.error("telegram: %s", self._last_error)
+                    await asyncio.sleep(self._retry_pause)
+                    break
+                offset = update.update_id + 1
+
+    async def handle_webhook(self, secret: str | None, payload: Any) -> int:
+        """The webhook's answer: 403 on a wrong secret, 400 on a bad payload, 200 once stored."""
+        if not self._webhook_secret or secret != self._webhook_secret:
+            return 403
+        try:
+            update = Update.de_json(payload, self.bot)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("telegram webhook: malformed update (%s)", exc)
+            return 400
+        if update is None:
+            return 400
+        await self.handle_update(update)
+        return 200
+
+    # -- outbound -----------------------------------------------------------------------------
+
+    async def send(self, reply: OutboundReply) -> DeliveryReceipt:
+        ref = reply.conversation
+        ids: list[str] = []
+        for i, part in enumerate(split_text(reply.text, LIMITS["telegram"])):
+            reply_to = ref.reply_to_message_id if i == 0 else (ids[-1] if ids else None)
+            try:
+                sent = await self.bot.send_message(
+                    chat_id=int(ref.channel_id),
+                    text=part,
+                    message_thread_id=int(ref.thread_id) if ref.thread_id else None,
+                    reply_parameters=ReplyParameters(
+                        message_id=int(reply_to), allow_sending_without_reply=True
+                    )
+                    if reply_to
+                    else None,
+                )
+            except RetryAfter as exc:
+                wait = retry_seconds(exc)
+                if ids:  # part of the reply is out: finishing it later would be confusing
+                    raise DeliveryFailed(
+                        f"rate limited after {len(ids)} part(s)", permanent=True
+                    ) from None
+                raise DeliveryFailed("telegram rate limit", retry_after=float(wait)) from None
+            except TimedOut as exc:
+                raise DeliveryFailed(
+                    f"telegram send timed out ({exc}); it may have been posted. Telegram cannot "
+                    "be checked: look at the chat and post by hand if needed",
+                    permanent=True,
+                ) from None
+            except (InvalidToken, Forbidden) as exc:
+                self._connected, self._last_error = False, exc.message
+                raise DeliveryFailed(f"telegram refused: {exc.message}", permanent=True) from None
+            except BadRequest as exc:
+                raise DeliveryFailed(f"telegram: {exc.message}", permanent=True) from None
+            except NetworkError as exc:
+                if ids:
+                    raise DeliveryFailed(
+                        f"network error after {len(ids)} part(s): {exc}", permanent=True
+                    ) from None
+                raise DeliveryFailed(f"telegram unreachable: {exc}", retry_after=10.0) from None
+            ids.append(str(sent.message_id))
+        return DeliveryReceipt(Platform.TELEGRAM, tuple(ids), datetime.now(UTC))
+
+    async def find_sent(self, reply: OutboundReply) -> DeliveryReceipt | None:
+        raise DeliveryFailed(
+            "a Telegram send had an unknown outcome and bots cannot read chat history: check "
+            "the chat and post by hand if the reply is missing",
+            permanent=True,
+        )
