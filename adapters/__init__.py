@@ -25,7 +25,24 @@ def build_adapters(config: AdaptersConfig) -> list[Adapter]:
             else None
         )
         out.append(TelegramAdapter(c, token=token, webhook_secret=hook))
-    for name in ("discord", "slack"):
+    if config.slack.enabled:
+        from adapters.slack import SlackCommunityAdapter
+
+        c = config.slack
+        token = secret(c.token_env, what="the Slack community bot token")
+        if c.mode == "socket":
+            app_token = secret(
+                c.app_token_env or "TACTLINE_SLACK_COMMUNITY_APP_TOKEN",
+                what="the Slack community app-level token",
+            )
+            out.append(SlackCommunityAdapter(c, token=token, app_token=app_token))
+        else:
+            signing = secret(
+                c.signing_secret_env or "TACTLINE_SLACK_COMMUNITY_SIGNING_SECRET",
+                what="the Slack community signing secret",
+            )
+            out.append(SlackCommunityAdapter(c, token=token, signing_secret=signing))
+    for name in ("discord",):
         if getattr(config, name).enabled:
             raise TactlineError(
                 f"adapters.{name}: this version of Tactline has no {name} adapter yet"

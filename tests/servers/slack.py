@@ -35,7 +35,10 @@ class SlackServer:
     user_groups: dict[str, list[str]] = field(default_factory=dict)  # S… -> [U…]
     calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    _faults: dict[str, list[tuple[int, str | None, float | None]]] = field(default_factory=dict)
+    _faults: dict[str, list[tuple[int, str | None, float | None, bool]]] = field(
+        default_factory=dict
+    )
+    users: dict[str, str] = field(default_factory=dict)  # U… -> display name
     _runner: web.AppRunner | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     port: int = 0
@@ -54,10 +57,12 @@ class SlackServer:
         error: str | None = None,
         retry_after: float | None = None,
         times: int = 1,
+        after: bool = False,
     ) -> None:
         """The next ``times`` calls of ``method`` fail with ``status`` (200 + ``error``
-        gives a Slack-style error body)."""
-        self._faults.setdefault(method, []).extend([(status, error, retry_after)] * times)
+        gives a Slack-style error body). ``after``: the call takes effect, then the answer
+        is an error (a lost response: the outcome is unknown to the caller)."""
+        self._faults.setdefault(method, []).extend([(status, error, retry_after, after)] * times)
 
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -93,10 +98,15 @@ class SlackServer:
         self.calls.append(Call(method, args, token))
         faults = self._faults.get(method)
         if faults:
-            status, error, retry_after = faults.pop(0)
+            status, error, retry_after, after = faults.pop(0)
+            if after and token == self.token:
+                handler = getattr(self, "_" + method.replace(".", "_"))
+                handler(args)
             if error is not None:
                 return web.json_response({"ok": False, "error": error})
             headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+            if status >= 500:
+                return web.Response(status=status, text="upstream error", headers=headers)
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=status, headers=headers
             )
@@ -171,6 +181,32 @@ class SlackServer:
         return {
             "permalink": f"https://test.slack.com/archives/{args['channel']}/"
             f"p{args['message_ts'].replace('.', '')}"
+        }
+
+    def _history(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        found = [
+            m
+            for (c, _), m in self.messages.items()
+            if c == channel
+            and (thread_ts is None or m.get("thread_ts") == thread_ts or m["ts"] == thread_ts)
+        ]
+        return sorted(found, key=lambda m: m["ts"], reverse=True)
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": self._history(args["channel"]), "has_more": False}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": self._history(args["channel"], args["ts"])[::-1], "has_more": False}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = self.users.get(args["user"], args["user"])
+        return {
+            "user": {
+                "id": args["user"],
+                "name": name,
+                "is_bot": False,
+                "profile": {"display_name": name, "real_name": name},
+            }
         }
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,285 @@
+"""Slack as a community platform (a public Slack community, not the approval workspace).
+
+Events API over HTTP (signed) or Socket Mode, through slack-bolt. A middleware stores each
+message *before* Bolt acknowledges the event, so an event Slack considers delivered is in the
+store; Slack's retries and replays are deduplicated on ``event_id`` and on the message ts.
+Replies go in the message's thread and carry the outbox key in their metadata, so an unknown
+outcome is reconciled by reading the thread rather than posting twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.base import AdapterHealth, MessageSink
+from adapters.split import LIMITS, split_text
+from bot.config import PlatformAdapterConfig
+from bot.domain import (
+    Author,
+    ConversationRef,
+    DeliveryReceipt,
+    InboundMessage,
+    OutboundReply,
+    Platform,
+)
+from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
+
+log = logging.getLogger(__name__)
+DEFAULT_API = "https://slack.com/api/"
+METADATA_EVENT = "tactline_reply"
+_FATAL = {"invalid_auth", "account_inactive", "token_revoked", "not_authed", "missing_scope"}
+_PERMANENT = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "msg_too_long",
+    "no_text",
+    "restricted_action",
+    "thread_not_found",
+}
+
+
+def _error(exc: SlackApiError) -> str:
+    data = exc.response.data
+    return str(data.get("error")) if isinstance(data, dict) else f"HTTP {exc.response.status_code}"
+
+
+def _when(ts: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (TypeError, ValueError):
+        return datetime.now(UTC)
+
+
+class SlackCommunityAdapter:
+    platform = Platform.SLACK
+
+    def __init__(
+        self,
+        config: PlatformAdapterConfig,
+        *,
+        token: str,
+        signing_secret: str | None = None,
+        app_token: str | None = None,
+    ) -> None:
+        self.name = "slack"
+        self.config = config
+        self.client = AsyncWebClient(token=token, base_url=config.api_base_url or DEFAULT_API)
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret or "socket-mode-needs-no-signing-secret",
+            request_verification_enabled=config.mode != "socket",
+        )
+        self._app_token = app_token
+        self._sink: MessageSink | None = None
+        self._seen_events: OrderedDict[str, None] = OrderedDict()
+        self._names: dict[str, str] = {}
+        self._bot_user = ""
+        self._connected = False
+        self._last_event: datetime | None = None
+        self._last_error: str | None = None
+        self._runner: Any = None
+        self._socket: Any = None
+        self.bolt.middleware(self._store_first)
+        self.bolt.event("message")(self._ack_only)
+
+    def health(self) -> AdapterHealth:
+        return AdapterHealth(self.name, self._connected, self._last_event, self._last_error)
+
+    async def start(self, sink: MessageSink) -> None:
+        self._sink = sink
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            self._last_error = _error(exc)
+            raise AdapterUnhealthy(
+                f"slack: the community token was refused ({_error(exc)})"
+            ) from None
+        self._bot_user = str(auth.get("user_id") or "")
+        if self.config.mode == "socket":
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.bolt, self._app_token)
+            await self._socket.connect_async()
+        else:
+            from aiohttp import web
+
+            self._runner = web.AppRunner(
+                self.bolt.web_app(path="/slack/community"), access_log=None
+            )
+            await self._runner.setup()
+            await web.TCPSite(
+                self._runner, self.config.listen_host, self.config.listen_port
+            ).start()
+        self._connected = True
+
+    @property
+    def http_port(self) -> int:
+        assert self._runner is not None
+        return int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        self._connected = False
+
+    # -- inbound ------------------------------------------------------------------------------
+
+    async def _ack_only(self) -> None:
+        return None  # the middleware did the work; Bolt acks the event
+
+    async def _store_first(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
+        """Store a message event before Bolt acknowledges it (an error answers 500 and Slack
+        retries later)."""
+        if body.get("type") == "event_callback":
+            event_id = str(body.get("event_id") or "")
+            if event_id and event_id in self._seen_events:
+                log.info("slack event %s redelivered: ignored", event_id)
+                return await next()
+            await self.handle_event(body.get("event") or {})
+            if event_id:
+                self._seen_events[event_id] = None
+                while len(self._seen_events) > 10_000:
+                    self._seen_events.popitem(last=False)
+        return await next()
+
+    async def _name(self, user: str) -> str:
+        if user not in self._names:
+            try:
+                info = await self.client.users_info(user=user)
+                profile = (info.get("user") or {}).get("profile") or {}
+                self._names[user] = profile.get("display_name") or profile.get("real_name") or user
+            except SlackApiError:
+                self._names[user] = user
+        return self._names[user]
+
+    async def handle_event(self, event: dict[str, Any]) -> None:
+        assert self._sink is not None
+        if event.get("type") != "message":
+            return
+        self._last_event = datetime.now(UTC)
+        channel = str(event.get("channel") or "")
+        if self.config.channels and channel not in self.config.channels:
+            return
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            changed = event.get("message") or {}
+            await self._sink.source_changed(
+                Platform.SLACK,
+                str(changed.get("ts")),
+                deleted=False,
+                new_text=changed.get("text"),
+                channel_id=channel,
+            )
+            return
+        if subtype == "message_deleted":
+            await self._sink.source_changed(
+                Platform.SLACK, str(event.get("deleted_ts")), deleted=True, channel_id=channel
+            )
+            return
+        if subtype not in (None, "thread_broadcast", "file_share"):
+            return
+        user = str(event.get("user") or "")
+        text = event.get("text")
+        if not isinstance(text, str) or not event.get("ts"):
+            log.warning("slack message event without text or ts in %s: kept out", channel)
+            return
+        is_bot = bool(event.get("bot_id")) or user == self._bot_user or not user
+        if self.config.mention_only and f"<@{self._bot_user}>" not in text:
+            return
+        ts = str(event["ts"])
+        thread = event.get("thread_ts")
+        await self._sink.accept(
+            InboundMessage(
+                platform=Platform.SLACK,
+                platform_message_id=ts,
+                conversation=ConversationRef(
+                    platform=Platform.SLACK,
+                    channel_id=channel,
+                    thread_id=str(thread) if thread and thread != ts else None,
+                    reply_to_message_id=ts,
+                    channel_name=event.get("channel_name") or channel,
+                ),
+                author=Author(
+                    id=user or str(event.get("bot_id")),
+                    name=await self._name(user) if user and not is_bot else user,
+                    is_bot=is_bot,
+                ),
+                text=text,
+                sent_at=_when(ts),
+                raw=event,
+            )
+        )
+
+    # -- outbound -----------------------------------------------------------------------------
+
+    async def send(self, reply: OutboundReply) -> DeliveryReceipt:
+        ref = reply.conversation
+        thread = ref.thread_id or ref.reply_to_message_id
+        ids: list[str] = []
+        for part in split_text(reply.text, LIMITS["slack"]):
+            try:
+                resp = await self.client.chat_postMessage(
+                    channel=ref.channel_id,
+                    text=part,
+                    thread_ts=thread,
+                    metadata={
+                        "event_type": METADATA_EVENT,
+                        "event_payload": {"key": reply.idempotency_key},
+                    },
+                )
+            except SlackApiError as exc:
+                error = _error(exc)
+                if exc.response.status_code == 429 or error == "ratelimited":
+                    retry = float(exc.response.headers.get("Retry-After", 1) or 1)
+                    if ids:
+                        raise DeliveryFailed(
+                            f"rate limited after {len(ids)} part(s)", permanent=True
+                        ) from None
+                    raise DeliveryFailed("slack rate limit", retry_after=retry) from None
+                if error in _FATAL:
+                    self._connected, self._last_error = False, error
+                    raise AdapterUnhealthy(f"slack refused the community token: {error}") from None
+                if error in _PERMANENT:
+                    raise DeliveryFailed(f"slack: {error}", permanent=True) from None
+                raise DeliveryUnknown(f"slack: {error}") from None
+            except (TimeoutError, OSError) as exc:
+                raise DeliveryUnknown(f"slack: {exc.__class__.__name__}") from None
+            ids.append(str(resp["ts"]))
+        return DeliveryReceipt(Platform.SLACK, tuple(ids), datetime.now(UTC))
+
+    async def find_sent(self, reply: OutboundReply) -> DeliveryReceipt | None:
+        ref = reply.conversation
+        thread = ref.thread_id or ref.reply_to_message_id
+        try:
+            if thread:
+                resp = await self.client.conversations_replies(
+                    channel=ref.channel_id, ts=thread, include_all_metadata=True, limit=200
+                )
+            else:
+                resp = await self.client.conversations_history(
+                    channel=ref.channel_id, include_all_metadata=True, limit=200
+                )
+        except SlackApiError as exc:
+            raise DeliveryUnknown(f"slack history: {_error(exc)}") from None
+        found = [
+            str(m["ts"])
+            for m in resp.get("messages") or []
+            if ((m.get("metadata") or {}).get("event_payload") or {}).get("key")
+            == reply.idempotency_key
+        ]
+        if not found:
+            return None
+        return DeliveryReceipt(Platform.SLACK, tuple(sorted(found)), datetime.now(UTC))
