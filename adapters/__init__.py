@@ -28,20 +28,20 @@ def build_adapters(config: AdaptersConfig) -> list[Adapter]:
     if config.slack.enabled:
         from adapters.slack import SlackCommunityAdapter
 
-        c = config.slack
-        token = secret(c.token_env, what="the Slack community bot token")
-        if c.mode == "socket":
+        sc = config.slack
+        token = secret(sc.token_env, what="the Slack community bot token")
+        if sc.mode == "socket":
             app_token = secret(
-                c.app_token_env or "TACTLINE_SLACK_COMMUNITY_APP_TOKEN",
+                sc.app_token_env or "TACTLINE_SLACK_COMMUNITY_APP_TOKEN",
                 what="the Slack community app-level token",
             )
-            out.append(SlackCommunityAdapter(c, token=token, app_token=app_token))
+            out.append(SlackCommunityAdapter(sc, token=token, app_token=app_token))
         else:
             signing = secret(
-                c.signing_secret_env or "TACTLINE_SLACK_COMMUNITY_SIGNING_SECRET",
+                sc.signing_secret_env or "TACTLINE_SLACK_COMMUNITY_SIGNING_SECRET",
                 what="the Slack community signing secret",
             )
-            out.append(SlackCommunityAdapter(c, token=token, signing_secret=signing))
+            out.append(SlackCommunityAdapter(sc, token=token, signing_secret=signing))
     for name in ("discord",):
         if getattr(config, name).enabled:
             raise TactlineError(
