@@ -13,7 +13,8 @@ from bot.domain import DraftBrief
 from models import signals
 from models.language import detect_language
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+# A sentence ends at . ! ? … followed by space, but not after a list number ("1. Go to").
+_SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\b\d\.)\s+")
 _LABEL = re.compile(
     r"^\s*\**\s*(reply|response|answer|draft|réponse|reponse|assistant|brouillon)\s*\**\s*:"
     r"\s*\**\s*",

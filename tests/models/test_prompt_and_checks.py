@@ -152,3 +152,11 @@ def test_missing_closing_question_is_noted() -> None:
 def test_a_model_refusal_is_not_proposed() -> None:
     text, notes = check("We're sorry, but we can't assist with that.", brief("you idiots"))
     assert text is None and "a human should write this reply" in notes[0]
+
+
+def test_numbered_steps_are_not_cut_mid_list() -> None:
+    text, _ = check(
+        "Here is how: 1. Open Settings. 2. Choose Data. 3. Click Export. Did it work?", brief()
+    )
+    assert text is not None and not text.rstrip().endswith("2.")
+    assert text.endswith("Did it work?")
