@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.config import AdaptersConfig, secret
-from bot.errors import TactlineError
 
 if TYPE_CHECKING:
     from adapters.base import Adapter
@@ -42,9 +41,9 @@ def build_adapters(config: AdaptersConfig) -> list[Adapter]:
                 what="the Slack community signing secret",
             )
             out.append(SlackCommunityAdapter(sc, token=token, signing_secret=signing))
-    for name in ("discord",):
-        if getattr(config, name).enabled:
-            raise TactlineError(
-                f"adapters.{name}: this version of Tactline has no {name} adapter yet"
-            )
+    if config.discord.enabled:
+        from adapters.discord import DiscordAdapter
+
+        token = secret(config.discord.token_env, what="the Discord bot token")
+        out.append(DiscordAdapter(config.discord, token=token))
     return out

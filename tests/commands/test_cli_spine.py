@@ -84,11 +84,13 @@ def test_status_and_terminal_approval(tmp_path: Path, capsys: pytest.CaptureFixt
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [("[adapters.discord]\nenabled = true\n", "adapters.discord: this version"),
-     ("[adapters.telegram]\nenabled = true\n", "TACTLINE_TELEGRAM_TOKEN: the Telegram bot"),
-     ("[approval]\nenabled = true\n", "TACTLINE_SLACK_BOT_TOKEN: the Slack bot token")],
+    [
+        ("[adapters.discord]\nenabled = true\n", "TACTLINE_DISCORD_TOKEN: the Discord bot"),
+        ("[adapters.telegram]\nenabled = true\n", "TACTLINE_TELEGRAM_TOKEN: the Telegram bot"),
+        ("[approval]\nenabled = true\n", "TACTLINE_SLACK_BOT_TOKEN: the Slack bot token"),
+    ],
 )
-def test_enabling_what_does_not_exist_yet_is_a_clear_error(
+def test_enabling_a_platform_without_its_token_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, message: str
 ) -> None:
     cfg = write_config(tmp_path, body)

@@ -1,0 +1,414 @@
+"""Discord (discord.py): guild channels and threads, replies threaded to the original.
+
+- The privileged ``message_content`` intent is checked at start: without it messages arrive
+  empty, so the adapter refuses to run and says why.
+- A session that resumes gets its missed events from Discord; one that cannot resume (a new
+  READY) backfills each watched channel from its history, after the newest stored message.
+- Sends carry a nonce derived from the outbox key with ``enforce_nonce``: a retried send of
+  the same reply returns the message Discord already created instead of posting twice.
+- discord.py has no base-URL option: the REST base and gateway URL are class attributes, set
+  from the adapter's config when it starts (real Discord by default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import discord
+import yarl
+
+from adapters.base import AdapterHealth, MessageSink
+from adapters.split import LIMITS, split_text
+from bot.config import PlatformAdapterConfig
+from bot.domain import (
+    Author,
+    ConversationRef,
+    DeliveryReceipt,
+    InboundMessage,
+    OutboundReply,
+    Platform,
+)
+from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
+
+log = logging.getLogger(__name__)
+DEFAULT_API = "https://discord.com/api/v10"
+DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+
+
+FATAL_CLOSE_CODES = {
+    4004: "the bot token was refused by the gateway",
+    4010: "invalid shard",
+    4011: "sharding required: the bot is in too many guilds for one connection",
+    4012: "invalid gateway API version",
+    4013: "invalid intents",
+    4014: (
+        "the Message Content intent is not enabled for this bot: enable it in "
+        "the Discord developer portal (Bot > Privileged Gateway Intents)"
+    ),
+}
+
+
+def nonce_for(key: str) -> str:
+    """A stable nonce (at most 25 characters) for one outbox row."""
+    return hashlib.sha256(key.encode()).hexdigest()[:25]
+
+
+def normalize(message: discord.Message) -> InboundMessage:
+    channel = message.channel
+    thread_id = str(channel.id) if isinstance(channel, discord.Thread) else None
+    parent = channel.parent if isinstance(channel, discord.Thread) else channel
+    name = getattr(parent, "name", None) or str(getattr(parent, "id", channel.id))
+    reply_to = message.reference.message_id if message.reference else None
+    joined = getattr(message.author, "joined_at", None)
+    return InboundMessage(
+        platform=Platform.DISCORD,
+        platform_message_id=str(message.id),
+        conversation=ConversationRef(
+            platform=Platform.DISCORD,
+            channel_id=str(channel.id),
+            thread_id=thread_id,
+            reply_to_message_id=str(reply_to) if reply_to else None,
+            channel_name=name,
+        ),
+        author=Author(
+            id=str(message.author.id),
+            name=message.author.name,
+            is_bot=message.author.bot,
+            joined_at=joined,
+        ),
+        text=message.content,
+        sent_at=message.created_at.astimezone(UTC),
+        raw={
+            "id": str(message.id),
+            "channel_id": str(channel.id),
+            "guild_id": str(message.guild.id) if message.guild else None,
+            "author_id": str(message.author.id),
+            "content": message.content,
+            "jump_url": message.jump_url,
+            "permalink": message.jump_url,
+        },
+    )
+
+
+class _Client(discord.Client):
+    def __init__(self, adapter: DiscordAdapter, identify_delay: float, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.adapter = adapter
+        self.identify_delay = identify_delay
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(self.identify_delay)
+
+    async def on_ready(self) -> None:
+        await self.adapter._on_ready()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter._on_message(message)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        await self.adapter._on_change(
+            str(payload.message_id),
+            str(payload.channel_id),
+            deleted=False,
+            new_text=payload.data.get("content"),
+        )
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.adapter._on_change(
+            str(payload.message_id), str(payload.channel_id), deleted=True, new_text=None
+        )
+
+
+class DiscordAdapter:
+    platform = Platform.DISCORD
+
+    def __init__(
+        self,
+        config: PlatformAdapterConfig,
+        *,
+        token: str,
+        identify_delay: float = 5.0,
+        ready_timeout: float = 30.0,
+        retry_delay: float = 2.0,
+    ) -> None:
+        self.name = "discord"
+        self.config = config
+        self._token = token
+        self._identify_delay = identify_delay
+        self._ready_timeout = ready_timeout
+        self._sink: MessageSink | None = None
+        self._client: _Client | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self._fatal: str | None = None
+        self._connected = False
+        self._last_event: datetime | None = None
+        self._last_error: str | None = None
+        self._readies = 0
+        self._retry_delay = retry_delay
+        self._gaps: dict[int, int] = {}  # channel id -> first message id the store missed
+        self._catch_up_task: asyncio.Task[None] | None = None
+
+    def health(self) -> AdapterHealth:
+        connected = self._connected and self._client is not None and not self._client.is_closed()
+        return AdapterHealth(self.name, connected, self._last_event, self._last_error)
+
+    async def start(self, sink: MessageSink) -> None:
+        self._sink = sink
+        discord.http.Route.BASE = self.config.api_base_url or DEFAULT_API
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
+            self.config.gateway_url or DEFAULT_GATEWAY
+        )
+        # Tactline has no voice: silence discord.py's "voice will NOT be supported" warnings.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        intents = discord.Intents(
+            guilds=True, guild_messages=True, message_content=True, members=False
+        )
+        self._client = _Client(
+            self,
+            self._identify_delay,
+            intents=intents,
+            guild_ready_timeout=0.5,
+            max_ratelimit_timeout=30.0,
+            chunk_guilds_at_startup=False,
+        )
+        self._task = asyncio.create_task(self._run(), name="discord")
+        ready = asyncio.create_task(self._ready.wait())
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=self._ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        ready.cancel()
+        if self._fatal is not None or not self._ready.is_set():
+            reason = self._fatal or "no READY from the gateway in time"
+            await self.stop()
+            raise AdapterUnhealthy(f"discord: {reason}")
+        del done
+
+    async def _run(self) -> None:
+        """Log in, then stay connected. discord.py resumes or reconnects by itself after
+        network errors; anything else it lets through (a payload it cannot parse, say) is
+        logged and the connection is opened again, with backoff. A refused token or intent
+        stops the adapter for good: retrying cannot fix it, an admin must."""
+        assert self._client is not None
+        delay = self._retry_delay
+        try:
+            await self._client.login(self._token)
+            while not self._client.is_closed():
+                try:
+                    await self._client.connect(reconnect=True)
+                except discord.ConnectionClosed as exc:
+                    if exc.code in FATAL_CLOSE_CODES:
+                        self._fatal = FATAL_CLOSE_CODES[exc.code]
+                        return
+                    raise
+                except (discord.PrivilegedIntentsRequired, discord.LoginFailure):
+                    raise
+                except Exception as exc:
+                    self._connected = False
+                    if self._client.ws is not None:  # stops its heartbeat thread too
+                        with contextlib.suppress(Exception):
+                            await self._client.ws.close(code=4000)
+                    self._last_error = f"gateway: {exc.__class__.__name__}: {exc}"
+                    log.exception("discord: gateway failed; reconnecting in %.0fs", delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
+                else:
+                    return
+        except discord.PrivilegedIntentsRequired:
+            self._fatal = FATAL_CLOSE_CODES[4014]
+        except discord.LoginFailure as exc:
+            self._fatal = f"the bot token was refused ({exc})"
+        except Exception as exc:  # the adapter reports, the other adapters keep going
+            self._fatal = f"{exc.__class__.__name__}: {exc}"
+        finally:
+            self._connected = False
+            if self._fatal:
+                self._last_error = self._fatal
+                log.error("discord adapter stopped: %s", self._fatal)
+
+    async def stop(self) -> None:
+        if self._catch_up_task is not None:
+            self._catch_up_task.cancel()
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.close()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._task, 10)
+        self._connected = False
+
+    # -- inbound -------------------------------------------------------------------------------
+
+    def _wanted(self, message: discord.Message) -> bool:
+        channel = message.channel
+        ids = {str(channel.id)}
+        if isinstance(channel, discord.Thread) and channel.parent_id:
+            ids.add(str(channel.parent_id))
+        if self.config.channels and not ids & set(self.config.channels):
+            return False
+        if self.config.mention_only and self._client is not None and self._client.user:
+            return self._client.user in message.mentions
+        return True
+
+    async def _on_ready(self) -> None:
+        assert self._client is not None
+        flags = self._client.application_flags
+        if not (flags.gateway_message_content or flags.gateway_message_content_limited):
+            self._fatal = FATAL_CLOSE_CODES[4014]
+            await self._client.close()
+            return
+        self._connected, self._last_error = True, None
+        self._readies += 1
+        if self._readies > 1:  # a new session: events in between were not replayed
+            await self._backfill()
+        self._ready.set()
+
+    async def _backfill(self) -> None:
+        assert self._client is not None and self._sink is not None
+        for guild in self._client.guilds:
+            for channel in guild.text_channels:
+                if self.config.channels and str(channel.id) not in self.config.channels:
+                    continue
+                newest = await self._sink.last_seen(Platform.DISCORD, str(channel.id))
+                after = discord.Object(id=int(newest)) if newest and newest.isdigit() else None
+                count = 0
+                try:
+                    async for message in channel.history(limit=500, after=after, oldest_first=True):
+                        await self._on_message(message)
+                        count += 1
+                except discord.HTTPException as exc:
+                    log.warning("discord backfill of #%s failed: %s", channel.name, exc)
+                    continue
+                if count:
+                    log.info("discord: backfilled %d message(s) in #%s", count, channel.name)
+
+    async def _on_message(self, message: discord.Message) -> None:
+        """A gateway event. Discord does not redeliver it, so a message the store could not
+        take is fetched again from the channel history once the store is back."""
+        self._last_event = datetime.now(UTC)
+        try:
+            await self._store(message)
+        except Exception as exc:
+            channel_id = message.channel.id
+            self._gaps[channel_id] = min(self._gaps.get(channel_id, message.id), message.id)
+            self._last_error = f"could not store a message: {exc.__class__.__name__}"
+            log.error(
+                "discord: could not store message %s (%s); it will be read again from the "
+                "channel history",
+                message.id,
+                exc,
+            )
+            if self._catch_up_task is None or self._catch_up_task.done():
+                self._catch_up_task = asyncio.create_task(self._catch_up(), name="discord-gaps")
+
+    async def _store(self, message: discord.Message) -> None:
+        assert self._sink is not None
+        if self._client is not None and message.author == self._client.user:
+            return
+        if not self._wanted(message):
+            return
+        if not message.content:
+            log.info("discord message %s has no text (attachment or embed only)", message.id)
+            return
+        await self._sink.accept(normalize(message))
+
+    async def _catch_up(self) -> None:
+        """Re-read each channel from just before the first message that was not stored."""
+        delay = self._retry_delay
+        while self._gaps:
+            await asyncio.sleep(delay)
+            for channel_id, first in list(self._gaps.items()):
+                try:
+                    channel = await self._channel(str(channel_id))
+                    async for message in channel.history(
+                        limit=500, after=discord.Object(id=first - 1), oldest_first=True
+                    ):
+                        await self._store(message)
+                except Exception as exc:
+                    log.warning("discord: catching up channel %s failed: %s", channel_id, exc)
+                    continue
+                if self._gaps.get(channel_id) == first:
+                    del self._gaps[channel_id]
+                    log.info("discord: channel %s caught up", channel_id)
+            delay = min(delay * 2, 60.0)
+        self._last_error = None
+
+    async def _on_change(
+        self, message_id: str, channel_id: str, *, deleted: bool, new_text: str | None
+    ) -> None:
+        assert self._sink is not None
+        self._last_event = datetime.now(UTC)
+        await self._sink.source_changed(
+            Platform.DISCORD, message_id, deleted=deleted, new_text=new_text, channel_id=channel_id
+        )
+
+    # -- outbound ------------------------------------------------------------------------------
+
+    async def _channel(self, channel_id: str) -> Any:
+        assert self._client is not None
+        channel = self._client.get_channel(int(channel_id))
+        if channel is None:
+            try:
+                channel = await self._client.fetch_channel(int(channel_id))
+            except discord.NotFound:
+                raise DeliveryFailed(
+                    f"discord channel {channel_id} not found", permanent=True
+                ) from None
+        return channel
+
+    async def send(self, reply: OutboundReply) -> DeliveryReceipt:
+        if self._client is None or self._fatal:
+            raise AdapterUnhealthy(f"discord: {self._fatal or 'not started'}")
+        ref = reply.conversation
+        channel = await self._channel(ref.thread_id or ref.channel_id)
+        ids: list[str] = []
+        for i, part in enumerate(split_text(reply.text, LIMITS["discord"])):
+            reference = None
+            if i == 0 and ref.reply_to_message_id:
+                reference = discord.MessageReference(
+                    message_id=int(ref.reply_to_message_id),
+                    channel_id=int(ref.channel_id),
+                    fail_if_not_exists=False,
+                )
+            try:
+                sent = await channel.send(
+                    part,
+                    reference=reference,
+                    nonce=nonce_for(f"{reply.idempotency_key}:{i}"),
+                    mention_author=False,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            except discord.RateLimited as exc:
+                if ids:
+                    raise DeliveryFailed(
+                        f"rate limited after {len(ids)} part(s)", permanent=True
+                    ) from None
+                raise DeliveryFailed("discord rate limit", retry_after=exc.retry_after) from None
+            except discord.Forbidden as exc:
+                raise DeliveryFailed(
+                    f"discord: missing permission ({exc.text})", permanent=True
+                ) from None
+            except discord.NotFound as exc:
+                raise DeliveryFailed(f"discord: {exc.text}", permanent=True) from None
+            except discord.DiscordServerError as exc:
+                raise DeliveryUnknown(f"discord server error {exc.status}") from None
+            except discord.HTTPException as exc:
+                if exc.status == 401:
+                    self._last_error = "token refused"
+                    raise AdapterUnhealthy("discord: the bot token was refused") from None
+                raise DeliveryFailed(f"discord: {exc.text or exc.status}", permanent=True) from None
+            except (TimeoutError, OSError) as exc:
+                raise DeliveryUnknown(f"discord: {exc.__class__.__name__}") from None
+            ids.append(str(sent.id))
+        return DeliveryReceipt(Platform.DISCORD, tuple(ids), datetime.now(UTC), permalink=None)
+
+    async def find_sent(self, reply: OutboundReply) -> DeliveryReceipt | None:
+        """Resending with the same nonces returns what Discord already created (it keeps
+        nonces for a few minutes), so reconciliation is a send."""
+        return await self.send(reply)

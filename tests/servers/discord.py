@@ -1,0 +1,406 @@
+"""A local Discord server for tests: REST (``/api/v10``) and the gateway (websocket), on one
+aiohttp app on 127.0.0.1.
+
+Gateway: HELLO, heartbeat ACK, IDENTIFY → READY + GUILD_CREATE, MESSAGE_CREATE / UPDATE /
+DELETE dispatches, RESUME replaying the session's missed events, op 9 invalid session, close
+codes (4014 when the message-content intent is asked for but not granted). REST: the bot
+user, channel history, posting with ``nonce`` + ``enforce_nonce`` dedupe, 429 with a
+``Retry-After``, 50035 over 2,000 characters. Messages "written by members" go to the
+channel's history and, when a session is connected, to the gateway.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+GUILD_ID = "1"
+BOT = {
+    "id": "99",
+    "username": "inkwell",
+    "discriminator": "0",
+    "global_name": "Inkwell",
+    "bot": True,
+    "avatar": None,
+}
+MESSAGE_CONTENT = 1 << 15
+APP_FLAG_MESSAGE_CONTENT = 1 << 18
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py parses JSON only when Content-Type is exactly application/json
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+@dataclass
+class Session:
+    id: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    resumable: bool = True
+    seq: int = 0
+
+
+@dataclass
+class DiscordServer:
+    token: str = "discord-test-token"
+    app_flags: int = APP_FLAG_MESSAGE_CONTENT
+    channels: dict[str, str] = field(default_factory=lambda: {"10": "general", "11": "help"})
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    identifies: int = 0
+    resumes: int = 0
+    port: int = 0
+    heartbeat_ms: int = 500  # Discord says ~41,250; short here so heartbeats happen in tests
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(10_000))
+    _sessions: dict[str, Session] = field(default_factory=dict)
+    _ws: web.WebSocketResponse | None = None
+    _session: Session | None = None
+    _nonces: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _faults: list[tuple[int, float]] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gw/"
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gw/", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def fail_next_post(self, status: int, retry_after: float = 1.0) -> None:
+        self._faults.append((status, retry_after))
+
+    def _message(
+        self, channel: str, text: str, author: dict[str, Any], **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            "id": str(next(self._ids)),
+            "channel_id": channel,
+            "guild_id": GUILD_ID,
+            "content": text,
+            "author": author,
+            "type": 0,
+            "tts": False,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "pinned": False,
+            "flags": 0,
+            **extra,
+        }
+
+    async def member_says(
+        self,
+        text: str,
+        *,
+        channel: str = "10",
+        user: str = "42",
+        name: str = "maya",
+        bot: bool = False,
+        mentions_bot: bool = False,
+    ) -> dict[str, Any]:
+        author = {
+            "id": user,
+            "username": name,
+            "discriminator": "0",
+            "global_name": name,
+            "avatar": None,
+            "bot": bot,
+        }
+        message = self._message(
+            channel,
+            text,
+            author,
+            mentions=[BOT] if mentions_bot else [],
+            member={
+                "roles": [],
+                "joined_at": datetime.now(UTC).isoformat(),
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            },
+        )
+        self.history.setdefault(channel, []).append(message)
+        await self.dispatch("MESSAGE_CREATE", message)
+        return message
+
+    async def member_edits(self, message: dict[str, Any], text: str) -> None:
+        message["content"] = text
+        message["edited_timestamp"] = datetime.now(UTC).isoformat()
+        await self.dispatch("MESSAGE_UPDATE", dict(message))
+
+    async def member_deletes(self, message: dict[str, Any]) -> None:
+        self.history[message["channel_id"]].remove(message)
+        await self.dispatch(
+            "MESSAGE_DELETE",
+            {"id": message["id"], "channel_id": message["channel_id"], "guild_id": GUILD_ID},
+        )
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        if self._session is None:
+            return
+        self._session.seq += 1
+        payload = {"op": 0, "t": event, "s": self._session.seq, "d": data}
+        self._session.events.append(payload)
+        if self.connected:
+            assert self._ws is not None
+            await self._ws.send_str(json.dumps(payload))
+
+    async def drop(self, *, resumable: bool = True) -> None:
+        """Cut the connection (close 4000: the client resumes, or re-identifies if the
+        session was invalidated meanwhile)."""
+        if self._session is not None:
+            self._session.resumable = resumable
+            if not resumable:
+                self._session = None
+        if self._ws is not None:
+            await self._ws.close(code=4000, message=b"dropped")
+
+    # -- gateway -----------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms}}))
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            op = data.get("op")
+            if op == 1:
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                await self._identify(ws, data["d"])
+            elif op == 6:
+                await self._resume(ws, data["d"])
+        if self._ws is ws:
+            self._ws = None
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
+        if d.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return
+        if d.get("intents", 0) & MESSAGE_CONTENT and not self.app_flags & APP_FLAG_MESSAGE_CONTENT:
+            await ws.close(code=4014, message=b"Disallowed intent(s).")
+            return
+        self.identifies += 1
+        session = Session(id=f"session-{self.identifies}")
+        self._sessions[session.id] = session
+        self._session = session
+        await self.dispatch(
+            "READY",
+            {
+                "v": 10,
+                "user": BOT,
+                "guilds": [{"id": GUILD_ID, "unavailable": True}],
+                "session_id": session.id,
+                "resume_gateway_url": self.gateway,
+                "application": {"id": BOT["id"], "flags": self.app_flags},
+                "shard": [0, 1],
+                "private_channels": [],
+                "relationships": [],
+            },
+        )
+        await self.dispatch(
+            "GUILD_CREATE",
+            {
+                "id": GUILD_ID,
+                "name": "Inkwell",
+                "owner_id": "1",
+                "unavailable": False,
+                "member_count": 2,
+                "large": False,
+                "features": [],
+                "emojis": [],
+                "stickers": [],
+                "roles": [
+                    {
+                        "id": GUILD_ID,
+                        "name": "@everyone",
+                        "permissions": "1024",
+                        "position": 0,
+                        "color": 0,
+                        "hoist": False,
+                        "managed": False,
+                        "mentionable": False,
+                    }
+                ],
+                "members": [],
+                "presences": [],
+                "voice_states": [],
+                "threads": [],
+                "stage_instances": [],
+                "guild_scheduled_events": [],
+                "channels": [
+                    {
+                        "id": cid,
+                        "type": 0,
+                        "name": name,
+                        "position": i,
+                        "guild_id": GUILD_ID,
+                        "permission_overwrites": [],
+                        "nsfw": False,
+                        "parent_id": None,
+                    }
+                    for i, (cid, name) in enumerate(self.channels.items())
+                ],
+                "joined_at": datetime.now(UTC).isoformat(),
+                "preferred_locale": "en-US",
+                "premium_tier": 0,
+                "verification_level": 0,
+                "mfa_level": 0,
+                "default_message_notifications": 0,
+                "explicit_content_filter": 0,
+                "system_channel_flags": 0,
+                "nsfw_level": 0,
+            },
+        )
+
+    async def _resume(self, ws: web.WebSocketResponse, d: dict[str, Any]) -> None:
+        session = self._sessions.get(d.get("session_id", ""))
+        if session is None or not session.resumable:
+            await ws.send_str(json.dumps({"op": 9, "d": False}))
+            return
+        self.resumes += 1
+        self._session = session
+        for event in session.events:
+            if event["s"] > (d.get("seq") or 0):
+                await ws.send_str(json.dumps(event))
+        session.seq += 1
+        await ws.send_str(json.dumps({"op": 0, "t": "RESUMED", "s": session.seq, "d": {}}))
+
+    # -- REST --------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bot {self.token}":
+            return _json({"message": "401: Unauthorized", "code": 0}, 401)
+        path, method = request.match_info["path"], request.method
+        parts = path.split("/")
+        if path == "users/@me":
+            return _json(BOT)
+        if path == "oauth2/applications/@me":
+            return _json(
+                {
+                    "id": BOT["id"],
+                    "name": "Inkwell",
+                    "description": "",
+                    "icon": None,
+                    "bot_public": False,
+                    "bot_require_code_grant": False,
+                    "owner": {**BOT, "id": "1", "username": "owner", "bot": False},
+                    "verify_key": "0" * 64,
+                    "flags": self.app_flags,
+                }
+            )
+        if len(parts) == 2 and parts[0] == "channels":
+            if parts[1] not in self.channels:
+                return _json({"message": "Unknown Channel", "code": 10003}, 404)
+            return _json(
+                {
+                    "id": parts[1],
+                    "type": 0,
+                    "name": self.channels[parts[1]],
+                    "guild_id": GUILD_ID,
+                    "position": 0,
+                    "permission_overwrites": [],
+                }
+            )
+        if len(parts) == 3 and parts[0] == "channels" and parts[2] == "messages":
+            channel = parts[1]
+            if method == "GET":
+                after = int(request.query.get("after", "0"))
+                limit = int(request.query.get("limit", "50"))
+                found = [m for m in self.history.get(channel, []) if int(m["id"]) > after]
+                return _json(sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit])
+            return await self._post(channel, await request.json())
+        return _json({"message": "404: Not Found", "code": 0}, 404)
+
+    async def _post(self, channel: str, body: dict[str, Any]) -> web.Response:
+        if self._faults:
+            status, retry_after = self._faults.pop(0)
+            if status == 429:
+                return _json(
+                    {
+                        "message": "You are being rate limited.",
+                        "retry_after": retry_after,
+                        "global": False,
+                    },
+                    429,
+                    {
+                        "Retry-After": str(retry_after),
+                        "Via": "1.1 google",
+                        "X-RateLimit-Scope": "user",
+                    },
+                )
+            return _json({"message": "server error", "code": 0}, status)
+        content = body.get("content") or ""
+        if len(content) > 2000:
+            return _json(
+                {
+                    "message": "Invalid Form Body",
+                    "code": 50035,
+                    "errors": {
+                        "content": {
+                            "_errors": [
+                                {
+                                    "code": "BASE_TYPE_MAX_LENGTH",
+                                    "message": "Must be 2000 or fewer in length.",
+                                }
+                            ]
+                        }
+                    },
+                },
+                400,
+            )
+        nonce = body.get("nonce")
+        if nonce and body.get("enforce_nonce") and nonce in self._nonces:
+            return _json(self._nonces[nonce])
+        reference = body.get("message_reference")
+        extra: dict[str, Any] = {"nonce": nonce, "type": 19 if reference else 0}
+        if reference:  # Discord omits the key on a message that replies to nothing
+            extra["message_reference"] = {**reference, "channel_id": channel}
+        message = self._message(channel, content, BOT, **extra)
+        self.history.setdefault(channel, []).append(message)
+        self.posted.append(message)
+        if nonce:
+            self._nonces[nonce] = message
+        await self.dispatch("MESSAGE_CREATE", message)  # the bot hears its own messages too
+        return _json(message)
