@@ -28,9 +28,12 @@ async def status(args: argparse.Namespace, config: Config) -> int:
     try:
         counts = await store.status_counts()
         health = await store.health_rows()
+        waiting = await store.outbox_backlog()
     finally:
         await store.aclose()
     if args.json:
+        for h in health:
+            h["replies_waiting"] = waiting.get(h["name"], 0)
         print(json.dumps({"backlog": counts, "adapters": health}, default=str, indent=2))
         return 0
     for section in ("messages", "jobs", "drafts", "outbox"):
@@ -43,6 +46,7 @@ async def status(args: argparse.Namespace, config: Config) -> int:
         state = "connected" if h["connected"] else "DOWN"
         line = (
             f"adapter   {h['name']}: {state}, last event {_ago(h['last_event_at'])}, "
+            f"{waiting.get(h['name'], 0)} replies waiting, "
             f"reported {_ago(h['updated_at'])} by {h['worker']}"
         )
         if h["last_error"]:

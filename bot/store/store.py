@@ -957,6 +957,18 @@ class Store:
                 out[name] = {"/".join(str(v) for v in r[:-1]): int(r[-1]) for r in rows}
         return out
 
+    async def outbox_backlog(self) -> dict[str, int]:
+        """Replies approved but not yet confirmed posted, per platform."""
+        async with self._connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.outbox.c.platform, func.count())
+                    .where(t.outbox.c.status.in_(("pending", "sending")))
+                    .group_by(t.outbox.c.platform)
+                )
+            ).all()
+        return {str(r[0]): int(r[1]) for r in rows}
+
     async def audit_trail(self, message_id: int) -> list[dict[str, Any]]:
         async with self._connect() as conn:
             rows = (

@@ -78,6 +78,24 @@ def test_status_and_terminal_approval(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "approved (a worker posts it)" in capsys.readouterr().out
     assert main(["-c", str(cfg), "drafts", "approve", str(draft_id)]) == 1
     assert "already approved" in capsys.readouterr().out
+
+    async def adapter_down() -> None:
+        store = await open_store(url)
+        await store.save_health(
+            name="discord",
+            worker="w1",
+            connected=False,
+            last_event_at=None,
+            last_error="the bot token was refused",
+        )
+        await store.aclose()
+
+    asyncio.run(adapter_down())
+    assert main(["-c", str(cfg), "status"]) == 0
+    assert (
+        "adapter   discord: DOWN, last event never, 1 replies waiting, reported 0s ago by w1, "
+        "last error: the bot token was refused"
+    ) in capsys.readouterr().out
     assert main(["-c", str(cfg), "drafts", "reject", "999", "--reason", "x"]) == 1
     assert "no draft with id 999" in capsys.readouterr().err
 
