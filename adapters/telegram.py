@@ -310,7 +310,7 @@ class TelegramAdapter:
                     raise DeliveryFailed(
                         f"network error after {len(ids)} part(s): {exc}", permanent=True
                     ) from None
-                raise DeliveryFailed(f"telegram unreachable: {exc}", retry_after=10.0) from None
+                raise DeliveryFailed(f"telegram unreachable: {exc}") from None  # backoff
             ids.append(str(sent.message_id))
         return DeliveryReceipt(Platform.TELEGRAM, tuple(ids), datetime.now(UTC))
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from adapters.base import Adapter
@@ -159,6 +160,8 @@ async def open_app(
             adapters=by_platform,
             approvals=approvals,
             max_attempts=config.workers.max_attempts,
+            patience=timedelta(minutes=config.workers.delivery_patience_minutes),
+            base_backoff=config.workers.retry_base_seconds,
         )
         worker = Worker(store=store, pipeline=pipeline, deliverer=deliverer, config=config.workers)
         yield App(

@@ -3,6 +3,12 @@
 The outbox row goes ``pending → sending`` (committed) before the platform call. A crash or a
 timeout during the call leaves ``sending``: the next attempt asks the adapter whether the
 reply is already there (``find_sent``) before sending again.
+
+A failure of the platform rather than of the reply (an outage, rate limits, the adapter not
+running) is retried with exponential backoff (up to 5 minutes apart) for the configured
+patience, so the backlog drains once the platform is back; the admins hear about it after
+``max_attempts`` tries and again if it is given up. A failure of the reply itself (refused,
+channel gone, token revoked) is given up at once.
 """
 
 from __future__ import annotations
@@ -10,12 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from adapters.base import Adapter
 from bot.approval import ApprovalChannel
 from bot.domain import Platform
 from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
-from bot.store.store import Store
+from bot.store.store import OutboxItem, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +42,17 @@ class Deliverer:
         adapters: Mapping[Platform, Adapter],
         approvals: ApprovalChannel,
         max_attempts: int = 5,
+        patience: timedelta = timedelta(hours=6),
+        base_backoff: float = 5.0,
+        max_backoff: float = 300.0,
     ) -> None:
         self._store = store
         self._adapters = adapters
         self._approvals = approvals
         self._max_attempts = max_attempts
+        self._patience = patience
+        self._base_backoff = base_backoff
+        self._max_backoff = max_backoff
 
     async def deliver(self, outbox_id: int) -> DeliveryOutcome:
         item = await self._store.outbox_item(outbox_id)
@@ -56,13 +69,8 @@ class Deliverer:
             return DeliveryOutcome(done=True)
         adapter = self._adapters.get(item.reply.conversation.platform)
         if adapter is None:
-            return await self._fail_later(
-                item.id,
-                item.draft_id,
-                item.attempts,
-                f"no {item.reply.conversation.platform} adapter is running",
-                60.0,
-            )
+            missing = f"no {item.reply.conversation.platform} adapter is running"
+            return await self._fail_later(item, item.attempts, missing, 60.0)
         if item.status == "sending":
             # The previous attempt's outcome is unknown: reconcile before resending.
             try:
@@ -71,27 +79,22 @@ class Deliverer:
                 if exc.permanent:  # the platform cannot tell: a human decides (Telegram)
                     return await self._give_up(item.id, item.draft_id, exc.reason)
                 return await self._fail_later(
-                    item.id, item.draft_id, item.attempts, f"reconciliation failed: {exc}", 10.0
+                    item, item.attempts, f"reconciliation failed: {exc}", None
                 )
             except DeliveryUnknown as exc:
                 return await self._fail_later(
-                    item.id, item.draft_id, item.attempts, f"reconciliation failed: {exc}", 10.0
+                    item, item.attempts, f"reconciliation failed: {exc}", None
                 )
             if receipt is not None:
                 log.info("outbox %d was already posted; recording it", outbox_id)
                 await self._store.mark_sent(outbox_id, receipt, reconciled=True)
                 await self._approvals.delivery_result(item.draft_id, receipt, None)
                 return DeliveryOutcome(done=True)
-        if item.attempts >= self._max_attempts:
-            return await self._give_up(
-                item.id, item.draft_id, f"gave up after {item.attempts} attempts"
-            )
         await self._store.mark_sending(outbox_id)
         try:
             receipt = await adapter.send(item.reply)
-        except DeliveryUnknown as exc:
-            await self._store.note_delivery_error(outbox_id, f"unknown outcome: {exc}")
-            return DeliveryOutcome(done=False, retry_after=5.0, error=str(exc))
+        except DeliveryUnknown as exc:  # stays "sending": the next try reconciles first
+            return await self._fail_later(item, item.attempts + 1, f"unknown outcome: {exc}", None)
         except AdapterUnhealthy as exc:
             return await self._give_up(item.id, item.draft_id, f"adapter unhealthy: {exc}")
         except DeliveryFailed as exc:
@@ -99,12 +102,7 @@ class Deliverer:
                 return await self._give_up(item.id, item.draft_id, exc.reason)
             # The send definitely did not happen: back to pending, try later.
             return await self._fail_later(
-                item.id,
-                item.draft_id,
-                item.attempts + 1,
-                exc.reason,
-                exc.retry_after or 5.0 * (item.attempts + 1),
-                definitely_unsent=True,
+                item, item.attempts + 1, exc.reason, exc.retry_after, definitely_unsent=True
             )
         await self._store.mark_sent(outbox_id, receipt)
         await self._approvals.delivery_result(item.draft_id, receipt, None)
@@ -112,20 +110,31 @@ class Deliverer:
 
     async def _fail_later(
         self,
-        outbox_id: int,
-        draft_id: int,
+        item: OutboxItem,
         attempts: int,
         error: str,
-        delay: float,
+        delay: float | None,
         *,
         definitely_unsent: bool = False,
     ) -> DeliveryOutcome:
-        if attempts >= self._max_attempts:
-            return await self._give_up(outbox_id, draft_id, error)
-        await self._store.note_delivery_error(outbox_id, error)
+        """Retry later: after ``delay`` when the platform said when (Retry-After), else with
+        exponential backoff; give up once the reply has waited longer than the patience."""
+        waited = utcnow() - item.created_at
+        if waited > self._patience:
+            return await self._give_up(
+                item.id, item.draft_id, f"{error} (still failing after {_span(waited)})"
+            )
+        await self._store.note_delivery_error(item.id, error)
         if definitely_unsent:
-            await self._store.reset_to_pending(outbox_id)
-        log.warning("outbox %d: %s; retrying in %.0fs", outbox_id, error, delay)
+            await self._store.reset_to_pending(item.id)
+        if attempts == self._max_attempts and attempts > item.attempts:  # once, on a new try
+            await self._approvals.admin_alert(
+                f"reply for draft {item.draft_id} is not delivered yet after {attempts} "
+                f"attempts ({error}); retrying for up to {_span(self._patience)}"
+            )
+        if delay is None:
+            delay = min(self._max_backoff, self._base_backoff * 2 ** max(attempts - 1, 0))
+        log.warning("outbox %d: %s; retrying in %.1fs", item.id, error, delay)
         return DeliveryOutcome(done=False, retry_after=delay, error=error)
 
     async def _give_up(self, outbox_id: int, draft_id: int, error: str) -> DeliveryOutcome:
@@ -133,3 +142,8 @@ class Deliverer:
         await self._approvals.delivery_result(draft_id, None, error)
         await self._approvals.admin_alert(f"reply for draft {draft_id} was not delivered: {error}")
         return DeliveryOutcome(done=True, error=error)
+
+
+def _span(d: timedelta) -> str:
+    minutes = d.total_seconds() / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

@@ -11,7 +11,7 @@ from typing import Any
 from adapters.base import Adapter
 from bot.app import App
 from bot.config import Config
-from bot.errors import AdapterUnhealthy, TactlineError
+from bot.errors import AdapterUnhealthy
 from bot.worker import worker_name
 
 log = logging.getLogger(__name__)
@@ -19,23 +19,9 @@ log = logging.getLogger(__name__)
 
 def build_adapters_for(config: Config) -> list[Adapter]:
     """The community adapters enabled in ``config`` (tokens read from the environment)."""
-    import adapters
+    from adapters import build_adapters
 
-    build = getattr(adapters, "build_adapters", None)
-    if build is None:
-        enabled = [
-            name
-            for name in ("discord", "telegram", "slack")
-            if getattr(config.adapters, name).enabled
-        ]
-        if enabled:
-            raise TactlineError(
-                f"adapters.{enabled[0]}: this version of Tactline has no {enabled[0]} adapter "
-                "yet; only the fake adapters of the demo and tests exist"
-            )
-        return []
-    result: list[Adapter] = build(config.adapters)
-    return result
+    return build_adapters(config.adapters)
 
 
 async def start_adapters(app: App, adapters: Sequence[Adapter]) -> list[Adapter]:

@@ -92,6 +92,7 @@ class OutboxItem:
     attempts: int
     source_edited: bool
     source_deleted: bool
+    created_at: datetime  # when the approved reply entered the outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -826,6 +827,7 @@ class Store:
             attempts=r.attempts,
             source_edited=r.edited_at is not None,
             source_deleted=r.deleted_at is not None,
+            created_at=r.created_at,
         )
 
     async def mark_sending(self, outbox_id: int) -> bool:

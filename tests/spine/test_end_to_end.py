@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,41 @@ async def test_rate_limited_send_is_retried_later_and_posts_once(app: Any) -> No
     await asyncio.sleep(0.3)
     await drain(the_app)
     assert len(fake.posts) == 1
+
+
+async def test_an_outage_is_waited_out_with_backoff_then_posts_once(app: Any) -> None:
+    the_app, fake, channel = app
+    await fake.inject(make_message(message_id="o1"))
+    await drain(the_app)
+    [p] = await the_app.store.pending_drafts()
+    outcome = await approve(the_app, p.draft.id)
+    for _ in range(7):  # the platform answers 503 for a while
+        fake.fail_next(DeliveryFailed("503 service unavailable"))
+    delays = []
+    for _ in range(7):
+        result = await the_app.deliverer.deliver(outcome.outbox_id)
+        assert not result.done and result.retry_after is not None
+        delays.append(result.retry_after)
+    assert delays == [5, 10, 20, 40, 80, 160, 300]  # exponential, capped at 5 minutes
+    alerts = [a for a in channel.alerts if f"draft {p.draft.id} is not delivered yet" in a]
+    assert len(alerts) == 1  # told once, after max_attempts, while it keeps trying
+    assert (await the_app.deliverer.deliver(outcome.outbox_id)).done
+    assert len(fake.posts) == 1
+    assert (await the_app.store.draft(p.draft.id)).status == DraftStatus.POSTED
+
+
+async def test_a_reply_is_given_up_after_the_patience(app: Any) -> None:
+    the_app, fake, channel = app
+    await fake.inject(make_message(message_id="o2"))
+    await drain(the_app)
+    [p] = await the_app.store.pending_drafts()
+    outcome = await approve(the_app, p.draft.id)
+    the_app.deliverer._patience = timedelta(0)  # as if it had waited hours already
+    fake.fail_next(DeliveryFailed("503 service unavailable"))
+    assert (await the_app.deliverer.deliver(outcome.outbox_id)).done
+    assert fake.posts == []
+    assert (await the_app.store.draft(p.draft.id)).status == DraftStatus.FAILED
+    assert any("still failing after" in a for a in channel.alerts)
 
 
 async def test_unknown_outcome_is_reconciled_not_resent(app: Any) -> None:

@@ -1,0 +1,141 @@
+"""`tactline run`'s loop with the three real adapters at once, each against its local server:
+messages from every platform reach the one pipeline, approved replies go back threaded, and
+replies approved while a platform is down are posted once, when it is back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from adapters.discord import DiscordAdapter
+from adapters.slack import SlackCommunityAdapter
+from adapters.telegram import TelegramAdapter
+from bot.app import open_app
+from bot.config import (
+    Config,
+    DatabaseConfig,
+    DiscordAdapterConfig,
+    PoliciesConfig,
+    SlackAdapterConfig,
+    TelegramAdapterConfig,
+    WorkersConfig,
+)
+from bot.domain import ApprovalDecision, Platform, Verdict
+from bot.runtime import serve
+from bot.store import open_store
+from bot.store.store import Store, utcnow
+from tests.adapters.test_slack_community import SECRET, message, post_event
+from tests.doubles import TemplateDrafter
+from tests.servers.discord import DiscordServer
+from tests.servers.slack import SlackServer
+from tests.servers.telegram import TelegramServer
+from tests.spine.test_end_to_end import RecordingChannel, classifier_factory
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def until(check: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def approve_pending(store: Store) -> int:
+    n = 0
+    for p in await store.pending_drafts():
+        decision = ApprovalDecision(
+            draft_id=p.draft.id, actor="U_ANA", at=utcnow(), verdict=Verdict.APPROVE
+        )
+        n += (await store.decide_draft(decision)).applied
+    return n
+
+
+async def test_three_platforms_one_pipeline_and_an_outage(tmp_path: Path) -> None:
+    telegram, discord, slack = (
+        TelegramServer(),
+        DiscordServer(),
+        SlackServer(token="xoxb-community", users={"U_MAYA": "maya"}),
+    )
+    for server in (telegram, discord, slack):
+        await server.start()
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+    await (await open_store(db_url, upgrade=True)).aclose()
+    config = Config(
+        database=DatabaseConfig(url=db_url),
+        policies=PoliciesConfig(path=str(REPO / "policies")),
+        workers=WorkersConfig(poll_interval=0.05, retry_base_seconds=0.2),
+    )
+    slack_adapter = SlackCommunityAdapter(
+        SlackAdapterConfig(enabled=True, api_base_url=slack.base_url, mode="http", listen_port=0),
+        token="xoxb-community",
+        signing_secret=SECRET,
+    )
+    adapters = [
+        TelegramAdapter(
+            TelegramAdapterConfig(enabled=True, api_base_url=telegram.base_url),
+            token=telegram.token,
+            poll_timeout=1,
+            retry_pause=0.05,
+        ),
+        DiscordAdapter(
+            DiscordAdapterConfig(
+                enabled=True, api_base_url=discord.api, gateway_url=discord.gateway
+            ),
+            token=discord.token,
+            identify_delay=0,
+        ),
+        slack_adapter,
+    ]
+    stop = asyncio.Event()
+    try:
+        async with open_app(
+            config,
+            adapters=adapters,
+            approvals=RecordingChannel(),
+            drafter=TemplateDrafter(),
+            classifier_factory=classifier_factory,
+        ) as app:
+            running = asyncio.create_task(serve(app, adapters, stop))
+            await until(lambda: _all_connected(adapters))
+
+            tg_msg = telegram.push("How do I export my notes?")["message"]
+            dc_msg = await discord.member_says("Comment exporter mes notes ?")
+            assert await post_event(slack_adapter, message("Is there a dark mode?")) == 200
+
+            async def three_pending() -> bool:
+                return len(await app.store.pending_drafts()) == 3
+
+            await until(three_pending)
+            platforms = {p.stored.message.platform for p in await app.store.pending_drafts()}
+            assert platforms == {Platform.TELEGRAM, Platform.DISCORD, Platform.SLACK}
+
+            # Discord and Telegram are down when the moderators approve.
+            for _ in range(3):
+                discord.fail_next_post(503)
+            telegram.fail("sendMessage", 502, "Bad Gateway", times=3)
+            assert await approve_pending(app.store) == 3
+
+            async def all_posted() -> bool:
+                return (await app.store.status_counts())["outbox"] == {"sent": 3}
+
+            await until(all_posted, within=60)
+            await asyncio.sleep(0.5)  # nothing more arrives later
+    finally:
+        stop.set()
+        for server in (telegram, discord, slack):
+            await server.stop()
+    await asyncio.wait_for(running, 30)
+
+    assert [m["reply_parameters"]["message_id"] for m in telegram.sent] == [tg_msg["message_id"]]
+    assert len(discord.posted) == 1
+    assert str(discord.posted[0]["message_reference"]["message_id"]) == dc_msg["id"]
+    assert discord._faults == [] and telegram._faults["sendMessage"] == []  # the outage happened
+    posts = slack.called("chat.postMessage")
+    assert len(posts) == 1 and posts[0].args["thread_ts"] == "1700000000.000100"
+
+
+async def _all_connected(adapters: list[object]) -> bool:
+    return all(a.health().connected for a in adapters)  # type: ignore[attr-defined]
