@@ -37,7 +37,9 @@ def adapter_for(server: DiscordServer, **kw: object) -> DiscordAdapter:
     config = DiscordAdapterConfig(
         enabled=True, api_base_url=server.api, gateway_url=server.gateway, **kw
     )  # type: ignore[arg-type]
-    return DiscordAdapter(config, token=server.token, identify_delay=0.0, ready_timeout=10)
+    return DiscordAdapter(
+        config, token=server.token, identify_delay=0.0, ready_timeout=10, retry_delay=0.1
+    )
 
 
 async def test_messages_arrive_and_replies_are_threaded(server: DiscordServer) -> None:
@@ -191,12 +193,7 @@ async def test_a_message_the_store_missed_is_read_again_from_history(
     server: DiscordServer,
 ) -> None:
     sink = HistorySink()
-    adapter = DiscordAdapter(
-        DiscordAdapterConfig(enabled=True, api_base_url=server.api, gateway_url=server.gateway),
-        token=server.token,
-        identify_delay=0,
-        retry_delay=0.1,
-    )
+    adapter = adapter_for(server)
     await adapter.start(sink)
     try:
         sink.broken = 2  # the database is down for the next two attempts
@@ -213,12 +210,7 @@ async def test_a_message_the_store_missed_is_read_again_from_history(
 
 async def test_a_malformed_event_does_not_stop_the_adapter(server: DiscordServer) -> None:
     sink = HistorySink()
-    adapter = DiscordAdapter(
-        DiscordAdapterConfig(enabled=True, api_base_url=server.api, gateway_url=server.gateway),
-        token=server.token,
-        identify_delay=0,
-        retry_delay=0.1,
-    )
+    adapter = adapter_for(server)
     await adapter.start(sink)
     try:
         await server.dispatch("MESSAGE_CREATE", {"id": "oops", "channel_id": "10"})
