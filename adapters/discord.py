@@ -147,6 +147,7 @@ class DiscordAdapter:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._fatal: str | None = None
+        self._permanent = False  # the fatal error needs an admin (token, intent)
         self._connected = False
         self._last_event: datetime | None = None
         self._last_error: str | None = None
@@ -161,6 +162,7 @@ class DiscordAdapter:
 
     async def start(self, sink: MessageSink) -> None:
         self._sink = sink
+        self._ready, self._fatal, self._permanent, self._readies = asyncio.Event(), None, False, 0
         discord.http.Route.BASE = self.config.api_base_url or DEFAULT_API
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
             self.config.gateway_url or DEFAULT_GATEWAY
@@ -187,7 +189,7 @@ class DiscordAdapter:
         if self._fatal is not None or not self._ready.is_set():
             reason = self._fatal or "no READY from the gateway in time"
             await self.stop()
-            raise AdapterUnhealthy(f"discord: {reason}")
+            raise AdapterUnhealthy(f"discord: {reason}", permanent=self._permanent)
         del done
 
     async def _run(self) -> None:
@@ -204,7 +206,7 @@ class DiscordAdapter:
                     await self._client.connect(reconnect=True)
                 except discord.ConnectionClosed as exc:
                     if exc.code in FATAL_CLOSE_CODES:
-                        self._fatal = FATAL_CLOSE_CODES[exc.code]
+                        self._fatal, self._permanent = FATAL_CLOSE_CODES[exc.code], True
                         return
                     raise
                 except (discord.PrivilegedIntentsRequired, discord.LoginFailure):
@@ -221,9 +223,9 @@ class DiscordAdapter:
                 else:
                     return
         except discord.PrivilegedIntentsRequired:
-            self._fatal = FATAL_CLOSE_CODES[4014]
+            self._fatal, self._permanent = FATAL_CLOSE_CODES[4014], True
         except discord.LoginFailure as exc:
-            self._fatal = f"the bot token was refused ({exc})"
+            self._fatal, self._permanent = f"the bot token was refused ({exc})", True
         except Exception as exc:  # the adapter reports, the other adapters keep going
             self._fatal = f"{exc.__class__.__name__}: {exc}"
         finally:
@@ -260,7 +262,7 @@ class DiscordAdapter:
         assert self._client is not None
         flags = self._client.application_flags
         if not (flags.gateway_message_content or flags.gateway_message_content_limited):
-            self._fatal = FATAL_CLOSE_CODES[4014]
+            self._fatal, self._permanent = FATAL_CLOSE_CODES[4014], True
             await self._client.close()
             return
         self._connected, self._last_error = True, None
@@ -401,7 +403,9 @@ class DiscordAdapter:
             except discord.HTTPException as exc:
                 if exc.status == 401:
                     self._last_error = "token refused"
-                    raise AdapterUnhealthy("discord: the bot token was refused") from None
+                    raise AdapterUnhealthy(
+                        "discord: the bot token was refused", permanent=True
+                    ) from None
                 raise DeliveryFailed(f"discord: {exc.text or exc.status}", permanent=True) from None
             except (TimeoutError, OSError) as exc:
                 raise DeliveryUnknown(f"discord: {exc.__class__.__name__}") from None

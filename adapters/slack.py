@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -100,9 +101,14 @@ class SlackCommunityAdapter:
             auth = await self.client.auth_test()
         except SlackApiError as exc:
             self._last_error = _error(exc)
-            raise AdapterUnhealthy(
-                f"slack: the community token was refused ({_error(exc)})"
-            ) from None
+            if _error(exc) in _FATAL:
+                raise AdapterUnhealthy(
+                    f"slack: the community token was refused ({_error(exc)})", permanent=True
+                ) from None
+            raise AdapterUnhealthy(f"slack: auth.test failed ({_error(exc)})") from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._last_error = f"{exc.__class__.__name__}: {exc}"
+            raise AdapterUnhealthy(f"slack: cannot reach the Web API ({exc})") from None
         self._bot_user = str(auth.get("user_id") or "")
         if self.config.mode == "socket":
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -251,7 +257,9 @@ class SlackCommunityAdapter:
                     raise DeliveryFailed("slack rate limit", retry_after=retry) from None
                 if error in _FATAL:
                     self._connected, self._last_error = False, error
-                    raise AdapterUnhealthy(f"slack refused the community token: {error}") from None
+                    raise AdapterUnhealthy(
+                        f"slack refused the community token: {error}", permanent=True
+                    ) from None
                 if error in _PERMANENT:
                     raise DeliveryFailed(f"slack: {error}", permanent=True) from None
                 raise DeliveryUnknown(f"slack: {error}") from None

@@ -121,7 +121,9 @@ class TelegramAdapter:
             await self.bot.initialize()  # getMe: checks the token
         except (InvalidToken, Forbidden) as exc:
             self._last_error = f"invalid token: {exc.message}"
-            raise AdapterUnhealthy(f"telegram: the bot token was refused ({exc.message})") from None
+            raise AdapterUnhealthy(
+                f"telegram: the bot token was refused ({exc.message})", permanent=True
+            ) from None
         except NetworkError as exc:
             self._last_error = str(exc)
             raise AdapterUnhealthy(f"telegram: cannot reach the Bot API ({exc})") from None
@@ -139,7 +141,8 @@ class TelegramAdapter:
 
         if not self._webhook_secret or not self.config.webhook_url:
             raise AdapterUnhealthy(
-                "telegram webhook mode needs webhook_url and a secret (signing_secret_env)"
+                "telegram webhook mode needs webhook_url and a secret (signing_secret_env)",
+                permanent=True,
             )
 
         async def receive(request: web.Request) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -75,6 +75,7 @@ class App:
     approvals: ApprovalChannel
     drafter: Drafter
     listener: Listener
+    given_up: set[str] = field(default_factory=set)  # adapters refused for good (token, intent)
 
 
 def default_classifier_factory(config: Config) -> ClassifierFactory:

@@ -46,4 +46,10 @@ class DeliveryUnknown(TactlineError):
 
 
 class AdapterUnhealthy(TactlineError):
-    """An adapter cannot work (invalid token, missing intent); others keep running."""
+    """An adapter cannot work; the others keep running. ``permanent``: only an admin can fix
+    it (a refused token, a missing intent), so it is not retried; otherwise (the platform is
+    unreachable) ``tactline run`` tries to start it again later."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason, self.permanent = reason, permanent

@@ -25,25 +25,63 @@ def build_adapters_for(config: Config) -> list[Adapter]:
 
 
 async def start_adapters(app: App, adapters: Sequence[Adapter]) -> list[Adapter]:
-    """Start each adapter; one that cannot start is reported and the others keep going."""
+    """Start each adapter; one that cannot start is reported, taken out of delivery (its
+    replies wait in the outbox) and the others keep going."""
     started = []
     for adapter in adapters:
-        try:
-            await adapter.start(app.sink)
-        except AdapterUnhealthy as exc:
-            log.error("adapter %s cannot start: %s", adapter.name, exc)
-            await app.approvals.admin_alert(f"adapter {adapter.name} is down: {exc}")
-            await app.store.save_health(
-                name=adapter.name,
-                worker=worker_name(),
-                connected=False,
-                last_event_at=None,
-                last_error=str(exc),
-            )
-            continue
-        started.append(adapter)
-        log.info("adapter %s listening", adapter.name)
+        if await _try_start(app, adapter):
+            started.append(adapter)
     return started
+
+
+async def _try_start(app: App, adapter: Adapter) -> bool:
+    try:
+        await adapter.start(app.sink)
+    except AdapterUnhealthy as exc:
+        app.adapters.pop(adapter.platform, None)
+        again = "" if exc.permanent else "; retrying in the background"
+        log.error("adapter %s cannot start: %s%s", adapter.name, exc, again)
+        await app.approvals.admin_alert(f"adapter {adapter.name} is down: {exc}{again}")
+        await app.store.save_health(
+            name=adapter.name,
+            worker=worker_name(),
+            connected=False,
+            last_event_at=None,
+            last_error=str(exc),
+        )
+        if exc.permanent:
+            app.given_up.add(adapter.name)
+        return False
+    app.adapters[adapter.platform] = adapter
+    log.info("adapter %s listening", adapter.name)
+    return True
+
+
+async def restart_adapters(
+    app: App,
+    adapters: Sequence[Adapter],
+    started: list[Adapter],
+    stop: asyncio.Event,
+    first_delay: float = 15.0,
+    max_delay: float = 300.0,
+) -> None:
+    """Start again, with backoff, the adapters that could not start because their platform
+    was unreachable. One refused for good (token, intent) waits for an admin and a restart."""
+    delay = first_delay
+    while not stop.is_set():
+        waiting = [a for a in adapters if a not in started and a.name not in app.given_up]
+        if not waiting:
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return
+        except TimeoutError:
+            pass
+        for adapter in waiting:
+            if await _try_start(app, adapter):
+                started.append(adapter)
+                await app.approvals.admin_alert(f"adapter {adapter.name} is back")
+        delay = min(delay * 2, max_delay)
 
 
 async def report_health(
@@ -126,6 +164,7 @@ async def serve(
     stop: asyncio.Event,
     *,
     extra: Sequence[Coroutine[Any, Any, None]] = (),
+    restart_delay: float = 15.0,
 ) -> None:
     metrics = None
     if app.config.metrics.enabled:
@@ -140,6 +179,9 @@ async def serve(
             tg.create_task(app.worker.run(stop=stop), name="worker")
             tg.create_task(app.policy.run(stop=stop), name="policy-reload")
             tg.create_task(report_health(app, started, stop), name="health")
+            tg.create_task(
+                restart_adapters(app, adapters, started, stop, restart_delay), name="restarts"
+            )
             tg.create_task(watch_operations(app, stop), name="operations")
             tg.create_task(post_digests(app, stop), name="digest")
             for job in extra:

@@ -53,6 +53,9 @@ class Worker:
             log.warning("released %d jobs left claimed by a previous worker", n)
         return n
 
+    async def _due(self, lanes: tuple[str, ...]) -> bool:
+        return await self._store.due_jobs(kinds=lanes) > 0
+
     async def process_once(self) -> int:
         jobs = await self._store.claim(
             worker=self.name,
@@ -126,20 +129,27 @@ class Worker:
         await asyncio.gather(*(one(j) for j in jobs))
         return len(jobs)
 
-    async def run(self, *, stop: asyncio.Event, exit_when_idle: bool = False) -> None:
-        """Run both lanes until ``stop`` is set (or, with ``exit_when_idle``, no work is due)."""
+    async def run(
+        self,
+        *,
+        stop: asyncio.Event,
+        exit_when_idle: bool = False,
+        lanes: tuple[str, ...] = ("process", "deliver"),
+    ) -> None:
+        """Run the lanes until ``stop`` is set (or, with ``exit_when_idle``, none has work).
+        Only a process that holds the platform connections runs the ``deliver`` lane."""
         if self._started:
             raise RuntimeError("worker already started")
         self._started = True
         await self.recover()
-        idle = {"process": False, "deliver": False}
+        idle = dict.fromkeys(lanes, False)
 
         async def lane(kind: str) -> None:
             step = self.process_once if kind == "process" else self.deliver_once
             while not stop.is_set():
                 n = await step()
                 idle[kind] = n == 0
-                if exit_when_idle and all(idle.values()) and not await self._store.due_jobs():
+                if exit_when_idle and all(idle.values()) and not await self._due(lanes):
                     stop.set()
                     return
                 if n == 0:
@@ -149,5 +159,5 @@ class Worker:
                         pass
 
         async with asyncio.TaskGroup() as tg:
-            tg.create_task(lane("process"), name="worker-process")
-            tg.create_task(lane("deliver"), name="worker-deliver")
+            for kind in lanes:
+                tg.create_task(lane(kind), name=f"worker-{kind}")

@@ -1,4 +1,6 @@
-"""``tactline worker``: run workers alone (no adapters listening, but they post replies)."""
+"""``tactline worker``: classify, decide and draft alone, on as many machines as needed.
+
+Replies are posted by ``tactline run``, the process that holds the platform connections."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ import signal
 
 from bot.app import open_app
 from bot.config import Config
-from bot.runtime import build_adapters_for
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("worker", help="process queued messages and deliver approved replies")
+    p = sub.add_parser(
+        "worker", help="classify, decide and draft queued messages (`tactline run` posts)"
+    )
     p.add_argument(
         "--exit-when-idle",
         action="store_true",
@@ -28,9 +31,8 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def run_worker(args: argparse.Namespace, config: Config) -> int:
-    adapters = build_adapters_for(config)
-    async with open_app(config, adapters=adapters) as app:
+    async with open_app(config) as app:
         stop = asyncio.Event()
         stop_on_signals(stop)
-        await app.worker.run(stop=stop, exit_when_idle=args.exit_when_idle)
+        await app.worker.run(stop=stop, exit_when_idle=args.exit_when_idle, lanes=("process",))
     return 0

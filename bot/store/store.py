@@ -386,21 +386,18 @@ class Store:
             )
         return bool(res.rowcount)
 
-    async def due_jobs(self) -> int:
+    async def due_jobs(self, kinds: Sequence[str] | None = None) -> int:
         """Jobs ready now or claimed (in progress): zero means the queue is drained."""
         now = utcnow()
+        due = or_(
+            and_(t.jobs.c.status == "ready", t.jobs.c.run_after <= now),
+            t.jobs.c.status == "claimed",
+        )
+        if kinds is not None:
+            due = and_(due, t.jobs.c.kind.in_(list(kinds)))
         async with self._connect() as conn:
             n = (
-                await conn.execute(
-                    select(func.count())
-                    .select_from(t.jobs)
-                    .where(
-                        or_(
-                            and_(t.jobs.c.status == "ready", t.jobs.c.run_after <= now),
-                            t.jobs.c.status == "claimed",
-                        )
-                    )
-                )
+                await conn.execute(select(func.count()).select_from(t.jobs).where(due))
             ).scalar_one()
         return int(n)
 

@@ -5,7 +5,7 @@ replies approved while a platform is down are posted once, when it is back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from adapters.discord import DiscordAdapter
@@ -137,5 +137,70 @@ async def test_three_platforms_one_pipeline_and_an_outage(tmp_path: Path) -> Non
     assert len(posts) == 1 and posts[0].args["thread_ts"] == "1700000000.000100"
 
 
-async def _all_connected(adapters: list[object]) -> bool:
+async def _all_connected(adapters: Sequence[object]) -> bool:
     return all(a.health().connected for a in adapters)  # type: ignore[attr-defined]
+
+
+async def test_an_adapter_that_cannot_start_is_retried_unless_refused(tmp_path: Path) -> None:
+    telegram, discord = TelegramServer(), DiscordServer()
+    await telegram.start()
+    await telegram.stop()  # Telegram is unreachable when Tactline starts
+    await discord.start()
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+    await (await open_store(db_url, upgrade=True)).aclose()
+    config = Config(
+        database=DatabaseConfig(url=db_url),
+        policies=PoliciesConfig(path=str(REPO / "policies")),
+        workers=WorkersConfig(poll_interval=0.05),
+    )
+    adapters = [
+        TelegramAdapter(
+            TelegramAdapterConfig(enabled=True, api_base_url=telegram.base_url),
+            token=telegram.token,
+            poll_timeout=1,
+            retry_pause=0.05,
+        ),
+        DiscordAdapter(  # a wrong token: refused for good, not retried
+            DiscordAdapterConfig(
+                enabled=True, api_base_url=discord.api, gateway_url=discord.gateway
+            ),
+            token="wrong",
+            identify_delay=0,
+        ),
+    ]
+    channel = RecordingChannel()
+    stop = asyncio.Event()
+    try:
+        async with open_app(
+            config,
+            adapters=adapters,
+            approvals=channel,
+            drafter=TemplateDrafter(),
+            classifier_factory=classifier_factory,
+        ) as app:
+            running = asyncio.create_task(serve(app, adapters, stop, restart_delay=0.2))
+
+            async def both_reported() -> bool:
+                return len(await app.store.health_rows()) == 2
+
+            await until(both_reported)
+            assert app.adapters == {} and app.given_up == {"discord"}
+            await telegram.start()  # the Bot API is back
+            await until(lambda: _all_connected(adapters[:1]))
+            telegram.push("How do I export my notes?")
+
+            async def one_pending() -> bool:
+                return len(await app.store.pending_drafts()) == 1
+
+            await until(one_pending)
+            assert set(app.adapters) == {Platform.TELEGRAM}
+            stop.set()
+            await asyncio.wait_for(running, 30)
+    finally:
+        stop.set()
+        await telegram.stop()
+        await discord.stop()
+    assert any("adapter telegram is down" in a and "retrying" in a for a in channel.alerts)
+    assert any(a == "adapter telegram is back" for a in channel.alerts)
+    discord_alerts = [a for a in channel.alerts if "adapter discord" in a]
+    assert len(discord_alerts) == 1 and "token was refused" in discord_alerts[0]
