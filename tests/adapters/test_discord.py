@@ -233,3 +233,29 @@ async def test_a_token_revoked_while_running_stops_only_this_adapter(
         assert "token" in (adapter.health().last_error or "")
     finally:
         await adapter.stop()
+
+
+async def test_thread_messages_are_answered_in_the_thread(server: DiscordServer) -> None:
+    sink = HistorySink()
+    adapter = adapter_for(server, channels=("10",))  # a watched channel covers its threads
+    await adapter.start(sink)
+    try:
+        original = await server.member_says("still broken after 4.2.1", channel="12")
+        await eventually(lambda: len(sink.accepted) == 1)
+        [m] = sink.accepted
+        assert (m.conversation.channel_id, m.conversation.thread_id) == ("12", "12")
+        assert m.conversation.channel_name == "general"
+        await adapter.send(
+            OutboundReply(
+                ConversationRef(
+                    Platform.DISCORD, "12", thread_id="12", reply_to_message_id=original["id"]
+                ),
+                "Thanks. Which phone is it?",
+                "tl-9",
+            )
+        )
+    finally:
+        await adapter.stop()
+    [post] = server.posted
+    assert post["channel_id"] == "12"
+    assert str(post["message_reference"]["message_id"]) == original["id"]

@@ -55,6 +55,7 @@ class DiscordServer:
     token: str = "discord-test-token"
     app_flags: int = APP_FLAG_MESSAGE_CONTENT
     channels: dict[str, str] = field(default_factory=lambda: {"10": "general", "11": "help"})
+    threads: dict[str, str] = field(default_factory=lambda: {"12": "10"})  # thread -> parent
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     posted: list[dict[str, Any]] = field(default_factory=list)
     identifies: int = 0
@@ -98,6 +99,25 @@ class DiscordServer:
             await self._runner.cleanup()
 
     # -- scripting ---------------------------------------------------------------------------
+
+    def _thread(self, thread_id: str, parent: str) -> dict[str, Any]:
+        return {
+            "id": thread_id,
+            "type": 11,  # public thread
+            "name": "sync bug",
+            "guild_id": GUILD_ID,
+            "parent_id": parent,
+            "owner_id": "42",
+            "member_count": 1,
+            "message_count": 1,
+            "rate_limit_per_user": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": datetime.now(UTC).isoformat(),
+                "locked": False,
+            },
+        }
 
     def fail_next_post(self, status: int, retry_after: float = 1.0) -> None:
         self._faults.append((status, retry_after))
@@ -266,7 +286,7 @@ class DiscordServer:
                 "members": [],
                 "presences": [],
                 "voice_states": [],
-                "threads": [],
+                "threads": [self._thread(tid, parent) for tid, parent in self.threads.items()],
                 "stage_instances": [],
                 "guild_scheduled_events": [],
                 "channels": [
@@ -331,6 +351,8 @@ class DiscordServer:
                 }
             )
         if len(parts) == 2 and parts[0] == "channels":
+            if parts[1] in self.threads:
+                return _json(self._thread(parts[1], self.threads[parts[1]]))
             if parts[1] not in self.channels:
                 return _json({"message": "Unknown Channel", "code": 10003}, 404)
             return _json(
