@@ -366,7 +366,9 @@ class DiscordAdapter:
 
     async def send(self, reply: OutboundReply) -> DeliveryReceipt:
         if self._client is None or self._fatal:
-            raise AdapterUnhealthy(f"discord: {self._fatal or 'not started'}")
+            raise AdapterUnhealthy(
+                f"discord: {self._fatal or 'not started'}", permanent=self._permanent
+            )
         ref = reply.conversation
         channel = await self._channel(ref.thread_id or ref.channel_id)
         ids: list[str] = []

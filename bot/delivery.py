@@ -96,7 +96,11 @@ class Deliverer:
         except DeliveryUnknown as exc:  # stays "sending": the next try reconciles first
             return await self._fail_later(item, item.attempts + 1, f"unknown outcome: {exc}", None)
         except AdapterUnhealthy as exc:
-            return await self._give_up(item.id, item.draft_id, f"adapter unhealthy: {exc}")
+            if exc.permanent:
+                return await self._give_up(item.id, item.draft_id, f"adapter unhealthy: {exc}")
+            return await self._fail_later(
+                item, item.attempts + 1, f"adapter unhealthy: {exc}", None, definitely_unsent=True
+            )
         except DeliveryFailed as exc:
             if exc.permanent:
                 return await self._give_up(item.id, item.draft_id, exc.reason)

@@ -23,7 +23,7 @@ from bot.domain import (
     Platform,
     Verdict,
 )
-from bot.errors import DeliveryFailed, DeliveryUnknown
+from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
 from bot.store import open_store
 from bot.store.store import StoredMessage, utcnow
 from tests.builders import make_message
@@ -200,6 +200,23 @@ async def test_a_reply_is_given_up_after_the_patience(app: Any) -> None:
     assert fake.posts == []
     assert (await the_app.store.draft(p.draft.id)).status == DraftStatus.FAILED
     assert any("still failing after" in a for a in channel.alerts)
+
+
+async def test_an_unhealthy_adapter_is_waited_for_unless_it_needs_an_admin(app: Any) -> None:
+    the_app, fake, channel = app
+    for mid in ("h1", "h2"):
+        await fake.inject(make_message(message_id=mid))
+    await drain(the_app)
+    first, second = [
+        (await approve(the_app, p.draft.id)).outbox_id for p in await the_app.store.pending_drafts()
+    ]
+    fake.fail_next(AdapterUnhealthy("discord: not started"))
+    assert not (await the_app.deliverer.deliver(first)).done
+    assert (await the_app.deliverer.deliver(first)).done  # back: posted
+    fake.fail_next(AdapterUnhealthy("discord: the bot token was refused", permanent=True))
+    assert (await the_app.deliverer.deliver(second)).done
+    assert len(fake.posts) == 1
+    assert any("token was refused" in a for a in channel.alerts)
 
 
 async def test_unknown_outcome_is_reconciled_not_resent(app: Any) -> None:
