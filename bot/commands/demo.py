@@ -62,7 +62,7 @@ class DemoChannel:
         if decision.urgent:
             c = stored.classification
             print(
-                f"  ! ALERT to {decision.group}: {c.intent if c else '?'} from "
+                f"  ! ALERT for the {decision.group} approvers: {c.intent if c else '?'} from "
                 f"{stored.message.author.name} on {stored.message.platform}",
                 flush=True,
             )
