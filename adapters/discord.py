@@ -148,6 +148,7 @@ class DiscordAdapter:
         self._ready = asyncio.Event()
         self._fatal: str | None = None
         self._permanent = False  # the fatal error needs an admin (token, intent)
+        self._listening_since = datetime.now(UTC)
         self._connected = False
         self._last_event: datetime | None = None
         self._last_error: str | None = None
@@ -163,6 +164,7 @@ class DiscordAdapter:
     async def start(self, sink: MessageSink) -> None:
         self._sink = sink
         self._ready, self._fatal, self._permanent, self._readies = asyncio.Event(), None, False, 0
+        self._listening_since = datetime.now(UTC)
         discord.http.Route.BASE = self.config.api_base_url or DEFAULT_API
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
             self.config.gateway_url or DEFAULT_GATEWAY
@@ -272,13 +274,22 @@ class DiscordAdapter:
         self._ready.set()
 
     async def _backfill(self) -> None:
+        """Each watched channel and active thread, from its newest stored message (never from
+        before this adapter started: older messages are not Tactline's to answer)."""
         assert self._client is not None and self._sink is not None
+        floor = discord.utils.time_snowflake(self._listening_since)
         for guild in self._client.guilds:
-            for channel in guild.text_channels:
-                if self.config.channels and str(channel.id) not in self.config.channels:
+            places: list[discord.TextChannel | discord.Thread] = [
+                *guild.text_channels,
+                *guild.threads,
+            ]
+            for channel in places:
+                watched = {str(channel.id), str(getattr(channel, "parent_id", None))}
+                if self.config.channels and not watched & set(self.config.channels):
                     continue
                 newest = await self._sink.last_seen(Platform.DISCORD, str(channel.id))
-                after = discord.Object(id=int(newest)) if newest and newest.isdigit() else None
+                start = int(newest) if newest and newest.isdigit() else 0
+                after = discord.Object(id=max(start, floor))
                 count = 0
                 try:
                     async for message in channel.history(limit=500, after=after, oldest_first=True):

@@ -98,11 +98,28 @@ async def test_resume_replays_and_a_new_session_backfills(server: DiscordServer)
         # A session that cannot resume: messages in between come from channel history.
         await server.drop(resumable=False)
         await server.member_says("lost from the gateway", channel="11")
+        await server.member_says("lost in a thread", channel="12")
         await eventually(lambda: server.identifies == 2, within=20)
-        await eventually(lambda: len(sink.accepted) == 3, within=20)
+        await eventually(lambda: len(sink.accepted) == 4, within=20)
     finally:
         await adapter.stop()
-    assert [m.text for m in sink.accepted] == ["first", "while resuming", "lost from the gateway"]
+    texts = [m.text for m in sink.accepted]
+    assert texts == ["first", "while resuming", "lost from the gateway", "lost in a thread"]
+
+
+async def test_backfill_never_reaches_before_the_adapter_started(server: DiscordServer) -> None:
+    await server.member_says("an old message from last year")  # before Tactline listened
+    sink = HistorySink()
+    adapter = adapter_for(server)
+    await adapter.start(sink)
+    try:
+        await server.drop(resumable=False)
+        await eventually(lambda: server.identifies == 2, within=20)
+        await server.member_says("new")
+        await eventually(lambda: len(sink.accepted) == 1)
+    finally:
+        await adapter.stop()
+    assert [m.text for m in sink.accepted] == ["new"]
 
 
 async def test_missing_message_content_intent_is_a_clear_error(server: DiscordServer) -> None:

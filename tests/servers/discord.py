@@ -28,6 +28,7 @@ BOT = {
     "bot": True,
     "avatar": None,
 }
+DISCORD_EPOCH_MS = 1_420_070_400_000
 MESSAGE_CONTENT = 1 << 15
 APP_FLAG_MESSAGE_CONTENT = 1 << 18
 
@@ -100,6 +101,11 @@ class DiscordServer:
 
     # -- scripting ---------------------------------------------------------------------------
 
+    def _snowflake(self) -> int:
+        """A real snowflake: milliseconds since the Discord epoch, then a counter."""
+        ms = int(datetime.now(UTC).timestamp() * 1000) - DISCORD_EPOCH_MS
+        return (ms << 22) | (next(self._ids) & 0xFFF)
+
     def _thread(self, thread_id: str, parent: str) -> dict[str, Any]:
         return {
             "id": thread_id,
@@ -126,7 +132,7 @@ class DiscordServer:
         self, channel: str, text: str, author: dict[str, Any], **extra: Any
     ) -> dict[str, Any]:
         return {
-            "id": str(next(self._ids)),
+            "id": str(self._snowflake()),
             "channel_id": channel,
             "guild_id": GUILD_ID,
             "content": text,
