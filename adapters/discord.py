@@ -2,8 +2,9 @@
 
 - The privileged ``message_content`` intent is checked at start: without it messages arrive
   empty, so the adapter refuses to run and says why.
-- A session that resumes gets its missed events from Discord; one that cannot resume (a new
-  READY) backfills each watched channel from its history, after the newest stored message.
+- A session that resumes gets its missed events from Discord; a new session (a restart of
+  Tactline, or a session that could not resume) backfills each watched channel and thread
+  from its history, after the newest stored message (at most a day back).
 - Sends carry a nonce derived from the outbox key with ``enforce_nonce``: a retried send of
   the same reply returns the message Discord already created instead of posting twice.
 - discord.py has no base-URL option: the REST base and gateway URL are class attributes, set
@@ -16,7 +17,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -40,6 +41,7 @@ DEFAULT_API = "https://discord.com/api/v10"
 DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
 
 
+BACKFILL_AT_MOST = timedelta(days=1)
 FATAL_CLOSE_CODES = {
     4004: "the bot token was refused by the gateway",
     4010: "invalid shard",
@@ -152,7 +154,6 @@ class DiscordAdapter:
         self._connected = False
         self._last_event: datetime | None = None
         self._last_error: str | None = None
-        self._readies = 0
         self._retry_delay = retry_delay
         self._gaps: dict[int, int] = {}  # channel id -> first message id the store missed
         self._catch_up_task: asyncio.Task[None] | None = None
@@ -163,7 +164,7 @@ class DiscordAdapter:
 
     async def start(self, sink: MessageSink) -> None:
         self._sink = sink
-        self._ready, self._fatal, self._permanent, self._readies = asyncio.Event(), None, False, 0
+        self._ready, self._fatal, self._permanent = asyncio.Event(), None, False
         self._listening_since = datetime.now(UTC)
         discord.http.Route.BASE = self.config.api_base_url or DEFAULT_API
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
@@ -268,16 +269,17 @@ class DiscordAdapter:
             await self._client.close()
             return
         self._connected, self._last_error = True, None
-        self._readies += 1
-        if self._readies > 1:  # a new session: events in between were not replayed
-            await self._backfill()
+        await self._backfill()  # a new session: events from before it are not replayed
         self._ready.set()
 
     async def _backfill(self) -> None:
-        """Each watched channel and active thread, from its newest stored message (never from
-        before this adapter started: older messages are not Tactline's to answer)."""
+        """Each watched channel and active thread, from its newest stored message: what was
+        said while Tactline was away (a restart, a session that could not resume), at most
+        a day back. A channel with nothing stored yet starts from now: history from before
+        Tactline listened there is not its to answer."""
         assert self._client is not None and self._sink is not None
-        floor = discord.utils.time_snowflake(self._listening_since)
+        floor = discord.utils.time_snowflake(datetime.now(UTC) - BACKFILL_AT_MOST)
+        fresh = discord.utils.time_snowflake(self._listening_since)
         for guild in self._client.guilds:
             places: list[discord.TextChannel | discord.Thread] = [
                 *guild.text_channels,
@@ -288,8 +290,10 @@ class DiscordAdapter:
                 if self.config.channels and not watched & set(self.config.channels):
                     continue
                 newest = await self._sink.last_seen(Platform.DISCORD, str(channel.id))
-                start = int(newest) if newest and newest.isdigit() else 0
-                after = discord.Object(id=max(start, floor))
+                if newest and newest.isdigit():
+                    after = discord.Object(id=max(int(newest), floor))
+                else:
+                    after = discord.Object(id=fresh)
                 count = 0
                 try:
                     async for message in channel.history(limit=500, after=after, oldest_first=True):

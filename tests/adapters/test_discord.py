@@ -109,6 +109,7 @@ async def test_resume_replays_and_a_new_session_backfills(server: DiscordServer)
 
 async def test_backfill_never_reaches_before_the_adapter_started(server: DiscordServer) -> None:
     await server.member_says("an old message from last year")  # before Tactline listened
+    await asyncio.sleep(0.01)  # snowflakes count milliseconds
     sink = HistorySink()
     adapter = adapter_for(server)
     await adapter.start(sink)
@@ -276,3 +277,22 @@ async def test_thread_messages_are_answered_in_the_thread(server: DiscordServer)
     [post] = server.posted
     assert post["channel_id"] == "12"
     assert str(post["message_reference"]["message_id"]) == original["id"]
+
+
+async def test_messages_said_while_tactline_was_restarting_are_read(
+    server: DiscordServer,
+) -> None:
+    sink = HistorySink()
+    adapter = adapter_for(server)
+    await adapter.start(sink)
+    await server.member_says("before the restart")
+    await eventually(lambda: len(sink.accepted) == 1)
+    await adapter.stop()
+    await server.member_says("while Tactline was down")
+    adapter = adapter_for(server)
+    await adapter.start(sink)  # the same store
+    try:
+        await eventually(lambda: len(sink.accepted) == 2)
+    finally:
+        await adapter.stop()
+    assert [m.text for m in sink.accepted] == ["before the restart", "while Tactline was down"]
