@@ -269,8 +269,8 @@ class DiscordAdapter:
             await self._client.close()
             return
         self._connected, self._last_error = True, None
-        await self._backfill()  # a new session: events from before it are not replayed
         self._ready.set()
+        await self._backfill()  # a new session: events from before it are not replayed
 
     async def _backfill(self) -> None:
         """Each watched channel and active thread, from its newest stored message: what was
