@@ -430,6 +430,35 @@ class DiscordAdapter:
         return DeliveryReceipt(Platform.DISCORD, tuple(ids), datetime.now(UTC), permalink=None)
 
     async def find_sent(self, reply: OutboundReply) -> DeliveryReceipt | None:
-        """Resending with the same nonces returns what Discord already created (it keeps
-        nonces for a few minutes), so reconciliation is a send."""
-        return await self.send(reply)
+        """After an unknown outcome: look for the reply in the channel (the bot's messages
+        after the one it answers, with the same text). Not found: None, and the resend
+        carries the same nonces, which Discord also deduplicates for a few minutes."""
+        if self._client is None or self._client.user is None or self._fatal:
+            raise DeliveryUnknown(f"discord: {self._fatal or 'not connected'}")
+        ref = reply.conversation
+        parts = split_text(reply.text, LIMITS["discord"])
+        channel = await self._channel(ref.thread_id or ref.channel_id)
+        source = ref.reply_to_message_id
+        after = discord.Object(id=int(source)) if source and source.isdigit() else None
+        mine: list[discord.Message] = []
+        try:
+            async for message in channel.history(limit=100, after=after, oldest_first=True):
+                if message.author.id == self._client.user.id:
+                    mine.append(message)
+        except discord.HTTPException as exc:
+            raise DeliveryUnknown(f"discord history: {exc.status}") from None
+        for i, message in enumerate(mine):
+            replied = message.reference.message_id if message.reference else None
+            if message.content != parts[0] or (source and str(replied) != source):
+                continue
+            run = mine[i : i + len(parts)]
+            if [m.content for m in run] == parts:
+                return DeliveryReceipt(
+                    Platform.DISCORD, tuple(str(m.id) for m in run), datetime.now(UTC)
+                )
+            raise DeliveryFailed(
+                f"only {len(run)} of {len(parts)} parts of the reply are in the channel: "
+                "check it and post the rest by hand",
+                permanent=True,
+            )
+        return None

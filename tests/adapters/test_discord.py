@@ -10,7 +10,7 @@ import pytest
 from adapters.discord import DiscordAdapter
 from bot.config import DiscordAdapterConfig
 from bot.domain import ConversationRef, OutboundReply, Platform
-from bot.errors import AdapterUnhealthy, DeliveryFailed
+from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
 from tests.adapters.test_telegram import Sink, eventually
 from tests.servers.discord import DiscordServer
 
@@ -296,3 +296,29 @@ async def test_messages_said_while_tactline_was_restarting_are_read(
     finally:
         await adapter.stop()
     assert [m.text for m in sink.accepted] == ["before the restart", "while Tactline was down"]
+
+
+async def test_an_unknown_outcome_is_found_in_the_channel_not_posted_twice(
+    server: DiscordServer,
+) -> None:
+    sink = HistorySink()
+    adapter = adapter_for(server)
+    await adapter.start(sink)
+    try:
+        original = await server.member_says("Sync fails with E1023")
+        reply = OutboundReply(
+            ConversationRef(Platform.DISCORD, "10", reply_to_message_id=original["id"]),
+            "Known issue in 4.2, the fix is in testing. Which phone is it?",
+            "tl-10",
+        )
+        server.lose_next_answer()
+        with pytest.raises(DeliveryUnknown):
+            await adapter.send(reply)
+        server.forget_nonces()  # a long outage: the nonce alone would not save us
+        found = await adapter.find_sent(reply)
+        other = OutboundReply(reply.conversation, "A different reply.", "tl-11")
+        assert await adapter.find_sent(other) is None  # never sent: the caller sends it
+    finally:
+        await adapter.stop()
+    assert len(server.posted) == 1
+    assert found is not None and found.platform_message_ids == (server.posted[0]["id"],)

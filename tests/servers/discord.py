@@ -69,6 +69,7 @@ class DiscordServer:
     _session: Session | None = None
     _nonces: dict[str, dict[str, Any]] = field(default_factory=dict)
     _faults: list[tuple[int, float]] = field(default_factory=list)
+    _lose_answer: bool = False
     _runner: web.AppRunner | None = None
 
     @property
@@ -127,6 +128,14 @@ class DiscordServer:
 
     def fail_next_post(self, status: int, retry_after: float = 1.0) -> None:
         self._faults.append((status, retry_after))
+
+    def lose_next_answer(self) -> None:
+        """The next message is posted but the client gets a 503 (its outcome is unknown)."""
+        self._lose_answer = True
+
+    def forget_nonces(self) -> None:
+        """Discord keeps nonces only a few minutes."""
+        self._nonces.clear()
 
     def _message(
         self, channel: str, text: str, author: dict[str, Any], **extra: Any
@@ -431,4 +440,7 @@ class DiscordServer:
         if nonce:
             self._nonces[nonce] = message
         await self.dispatch("MESSAGE_CREATE", message)  # the bot hears its own messages too
+        if self._lose_answer:
+            self._lose_answer = False
+            return _json({"message": "upstream connect error", "code": 0}, 503)
         return _json(message)
