@@ -441,12 +441,13 @@ class DiscordAdapter:
         source = ref.reply_to_message_id
         after = discord.Object(id=int(source)) if source and source.isdigit() else None
         mine: list[discord.Message] = []
-        try:
-            async for message in channel.history(limit=100, after=after, oldest_first=True):
+        try:  # after the source message; without one, the newest messages
+            async for message in channel.history(limit=100, after=after):
                 if message.author.id == self._client.user.id:
                     mine.append(message)
         except discord.HTTPException as exc:
             raise DeliveryUnknown(f"discord history: {exc.status}") from None
+        mine.sort(key=lambda m: m.id)
         for i, message in enumerate(mine):
             replied = message.reference.message_id if message.reference else None
             if message.content != parts[0] or (source and str(replied) != source):

@@ -318,7 +318,10 @@ async def test_an_unknown_outcome_is_found_in_the_channel_not_posted_twice(
         found = await adapter.find_sent(reply)
         other = OutboundReply(reply.conversation, "A different reply.", "tl-11")
         assert await adapter.find_sent(other) is None  # never sent: the caller sends it
+        loose = OutboundReply(ConversationRef(Platform.DISCORD, "10"), "Hello all!", "tl-12")
+        await adapter.send(loose)
+        assert await adapter.find_sent(loose) is not None  # no source message: newest first
     finally:
         await adapter.stop()
-    assert len(server.posted) == 1
+    assert len(server.posted) == 2
     assert found is not None and found.platform_message_ids == (server.posted[0]["id"],)

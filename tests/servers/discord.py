@@ -383,10 +383,14 @@ class DiscordServer:
         if len(parts) == 3 and parts[0] == "channels" and parts[2] == "messages":
             channel = parts[1]
             if method == "GET":
-                after = int(request.query.get("after", "0"))
                 limit = int(request.query.get("limit", "50"))
-                found = [m for m in self.history.get(channel, []) if int(m["id"]) > after]
-                return _json(sorted(found, key=lambda m: int(m["id"]), reverse=True)[:limit])
+                found = sorted(self.history.get(channel, []), key=lambda m: int(m["id"]))
+                if "after" in request.query:  # the `limit` messages right after, newest first
+                    after = int(request.query["after"])
+                    found = [m for m in found if int(m["id"]) > after][:limit]
+                else:  # the newest `limit`
+                    found = found[-limit:]
+                return _json(found[::-1])
             return await self._post(channel, await request.json())
         return _json({"message": "404: Not Found", "code": 0}, 404)
 
