@@ -25,6 +25,20 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _alive_elsewhere(owner: str) -> bool:
+    """Another process of this machine that is still running (``host:pid``)."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
 class Worker:
     def __init__(
         self,
@@ -45,12 +59,18 @@ class Worker:
         self._started = False
 
     async def recover(self) -> int:
-        """SQLite has one worker: whatever is still claimed belongs to a dead predecessor."""
+        """SQLite: jobs still claimed by a process that no longer runs go back to the queue at
+        once (a crash mid-job); those of a live process (`tactline run` beside a `tactline
+        worker`) stay its own. PostgreSQL: leases expire instead."""
         if not self._store.is_sqlite:
             return 0
-        n = await self._store.release_claims()
+        n = 0
+        for owner in await self._store.claim_owners():
+            if _alive_elsewhere(owner):
+                continue
+            n += await self._store.release_claims(worker=owner)
         if n:
-            log.warning("released %d jobs left claimed by a previous worker", n)
+            log.warning("released %d jobs left claimed by a worker that died", n)
         return n
 
     async def _due(self, lanes: tuple[str, ...]) -> bool:

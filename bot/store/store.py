@@ -401,10 +401,22 @@ class Store:
             ).scalar_one()
         return int(n)
 
-    async def release_claims(self, *, worker_prefix: str | None = None) -> int:
-        """Return claimed jobs to the queue: at start-up of the only SQLite worker, whose
-        predecessor may have died mid-job. On PostgreSQL, leases expire instead."""
+    async def claim_owners(self) -> list[str]:
+        """The workers that hold claimed jobs."""
+        async with self._connect() as conn:
+            rows = await conn.execute(
+                select(t.jobs.c.claimed_by).where(t.jobs.c.status == "claimed").distinct()
+            )
+            return [str(r[0]) for r in rows if r[0] is not None]
+
+    async def release_claims(
+        self, *, worker: str | None = None, worker_prefix: str | None = None
+    ) -> int:
+        """Return claimed jobs to the queue (all, one worker's, or those of workers whose
+        name starts with a prefix): a worker died mid-job. On PostgreSQL, leases expire."""
         cond = t.jobs.c.status == "claimed"
+        if worker is not None:
+            cond = and_(cond, t.jobs.c.claimed_by == worker)
         if worker_prefix is not None:
             cond = and_(cond, t.jobs.c.claimed_by.startswith(worker_prefix))
         async with self._begin() as conn:

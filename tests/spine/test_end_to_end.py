@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -281,3 +282,24 @@ async def test_bot_messages_are_not_processed(app: Any) -> None:
     the_app, fake, _ = app
     assert not await fake.inject(make_message("I am a bot", is_bot=True))
     assert (await the_app.store.status_counts())["messages"] == {}
+
+
+async def test_sqlite_recovery_releases_only_the_claims_of_dead_processes(app: Any) -> None:
+    the_app, fake, _ = app
+    if not the_app.store.is_sqlite:
+        pytest.skip("PostgreSQL relies on lease expiry")
+    for mid in ("c1", "c2"):
+        await fake.inject(make_message(message_id=mid))
+    host = socket.gethostname()
+    alive = await asyncio.create_subprocess_exec("sleep", "30")
+    dead = await asyncio.create_subprocess_exec("true")
+    await dead.wait()
+    try:
+        store = the_app.store
+        await store.claim(worker=f"{host}:{alive.pid}", kinds=["process"], limit=1, lease=600)
+        await store.claim(worker=f"{host}:{dead.pid}", kinds=["process"], limit=1, lease=600)
+        assert await the_app.worker.recover() == 1  # the dead one's job only
+        assert await store.claim_owners() == [f"{host}:{alive.pid}"]
+    finally:
+        alive.kill()
+        await alive.wait()
