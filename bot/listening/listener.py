@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Decision, Intent
 from bot.listening.detect import near_identical_authors, surge
@@ -69,7 +70,31 @@ class Listener:
         cooldown: timedelta,
         grow_factor: float = 2.0,
     ) -> Raised:
-        """Open an alert, or update the open one for (kind, key) if it is within cooldown."""
+        """Open an alert, or update the open one for (kind, key) if it is within cooldown.
+        Two workers opening the same alert at once: the database keeps one (a unique index
+        on open alerts) and the loser updates it instead, so the team is told once."""
+        args = (kind, key, at, count, summary, detail, cooldown, grow_factor)
+        try:
+            result, row = await self._upsert_alert(*args)
+        except IntegrityError:
+            result, row = await self._upsert_alert(*args)
+        if result.notified:
+            growing = row is not None and result.alert_id == row.id
+            log.warning("ALERT %s %s: %s", kind, key, summary)
+            await self._notify(("[growing] " if growing else "") + summary)
+        return result
+
+    async def _upsert_alert(
+        self,
+        kind: str,
+        key: str,
+        at: datetime,
+        count: int,
+        summary: str,
+        detail: dict[str, Any],
+        cooldown: timedelta,
+        grow_factor: float,
+    ) -> tuple[Raised, Any]:
         async with self._store.begin() as conn:
             row = (
                 await conn.execute(
@@ -121,11 +146,7 @@ class Listener:
                     )
                 ).scalar_one()
                 result = Raised(alert_id, kind, key, count, True)
-        if result.notified:
-            growing = row is not None and result.alert_id == row.id
-            log.warning("ALERT %s %s: %s", kind, key, summary)
-            await self._notify(("[growing] " if growing else "") + summary)
-        return result
+        return result, row
 
     async def open_alerts(self) -> list[dict[str, Any]]:
         async with self._store.connect() as conn:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -230,4 +231,13 @@ alerts = Table(  # one row per storm/incident; updated as it grows, cooldown by 
     Column("slack_channel", String(64)),
     Column("slack_ts", String(64)),
     Index("ix_alerts_kind_key", "kind", "key", "status"),
+    # At most one open alert per (kind, key), even with several workers raising it at once.
+    Index(
+        "uq_alerts_open",
+        "kind",
+        "key",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
 )

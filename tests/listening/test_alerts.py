@@ -3,6 +3,7 @@ do not (a calm period fires none)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -249,3 +250,31 @@ async def test_weekly_digest_is_posted_once_per_week(db_url: str, tmp_path: Path
         assert not await post_digest_if_due(app, monday_9 + timedelta(hours=1))  # once
         assert len(channel.alerts) == 1 and "weekly digest" in channel.alerts[0]
         assert await post_digest_if_due(app, monday_9 + timedelta(days=7))  # next week
+
+
+async def test_two_workers_raising_one_alert_at_once_tell_the_team_once(db_url: str) -> None:
+    stores = [await open_store(db_url, upgrade=True) for _ in range(2)]
+    inbox = Inbox()
+    listeners = [Listener(store=s, policy=lambda: POLICY, notify=inbox) for s in stores]
+    try:
+        for i in range(5):
+            await asyncio.gather(
+                *(
+                    listener.raise_alert(
+                        kind="bad_buzz",
+                        key=f"discord:#general:{i}",
+                        at=T0,
+                        count=8,
+                        summary=f"storm {i}",
+                        detail={},
+                        cooldown=timedelta(hours=1),
+                    )
+                    for listener in listeners
+                )
+            )
+        open_now = await listeners[0].open_alerts()
+    finally:
+        for s in stores:
+            await s.aclose()
+    assert sorted(a["key"] for a in open_now) == [f"discord:#general:{i}" for i in range(5)]
+    assert sorted(inbox.notices) == [f"storm {i}" for i in range(5)]
