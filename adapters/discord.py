@@ -347,6 +347,15 @@ class DiscordAdapter:
                         limit=500, after=discord.Object(id=first - 1), oldest_first=True
                     ):
                         await self._store(message)
+                except discord.Forbidden as exc:  # retrying cannot help; 403s get IPs banned
+                    log.error(
+                        "discord: cannot read the history of channel %s (%s): the messages "
+                        "the store missed there are lost",
+                        channel_id,
+                        exc.text,
+                    )
+                    del self._gaps[channel_id]
+                    continue
                 except Exception as exc:
                     log.warning("discord: catching up channel %s failed: %s", channel_id, exc)
                     continue

@@ -14,6 +14,7 @@ channel gone, token revoked) is given up at once.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -136,8 +137,9 @@ class Deliverer:
                 f"reply for draft {item.draft_id} is not delivered yet after {attempts} "
                 f"attempts ({error}); retrying for up to {_span(self._patience)}"
             )
-        if delay is None:
-            delay = min(self._max_backoff, self._base_backoff * 2 ** max(attempts - 1, 0))
+        if delay is None:  # jittered, so a backlog does not retry in one burst
+            backoff = min(self._max_backoff, self._base_backoff * 2 ** max(attempts - 1, 0))
+            delay = backoff * random.uniform(0.8, 1.2)
         log.warning("outbox %d: %s; retrying in %.1fs", item.id, error, delay)
         return DeliveryOutcome(done=False, retry_after=delay, error=error)
 

@@ -95,6 +95,9 @@ async def test_resume_replays_and_a_new_session_backfills(server: DiscordServer)
         await server.drop(resumable=True)
         await server.member_says("while resuming")
         await eventually(lambda: server.resumes == 1 and len(sink.accepted) == 2, within=20)
+        # Discord asks for a reconnect (op 7): the client resumes the same session.
+        await server.ask_to_reconnect()
+        await eventually(lambda: server.resumes == 2, within=20)
         # A session that cannot resume: messages in between come from channel history.
         await server.drop(resumable=False)
         await server.member_says("lost from the gateway", channel="11")

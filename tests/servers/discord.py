@@ -217,6 +217,11 @@ class DiscordServer:
             assert self._ws is not None
             await self._ws.send_str(json.dumps(payload))
 
+    async def ask_to_reconnect(self) -> None:
+        """Op 7: the client must reconnect and resume (Discord does this to move sessions)."""
+        if self._ws is not None:
+            await self._ws.send_str(json.dumps({"op": 7, "d": None}))
+
     async def drop(self, *, resumable: bool = True) -> None:
         """Cut the connection (close 4000: the client resumes, or re-identifies if the
         session was invalidated meanwhile)."""
