@@ -21,9 +21,9 @@ def write_config(tmp_path: Path, body: str = "") -> Path:
 def test_db_upgrade_then_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = write_config(tmp_path)
     assert main(["-c", str(cfg), "db", "upgrade"]) == 0
-    assert "migrated from empty to 0001" in capsys.readouterr().out
+    assert "migrated from empty to 0002" in capsys.readouterr().out
     assert main(["-c", str(cfg), "db", "upgrade"]) == 0
-    assert "already at revision 0001" in capsys.readouterr().out
+    assert "already at revision 0002" in capsys.readouterr().out
     assert main(["-c", str(cfg), "db", "current"]) == 0
 
 
