@@ -5,8 +5,9 @@
 - A session that resumes gets its missed events from Discord; a new session (a restart of
   Tactline, or a session that could not resume) backfills each watched channel and thread
   from its history, after the newest stored message (at most a day back).
-- Sends carry a nonce derived from the outbox key with ``enforce_nonce``: a retried send of
-  the same reply returns the message Discord already created instead of posting twice.
+- A send whose outcome is unknown is looked for in the channel before any resend; sends also
+  carry a nonce derived from the outbox key with ``enforce_nonce``, so a resend within
+  Discord's few-minute window returns the message already created instead of a second one.
 - discord.py has no base-URL option: the REST base and gateway URL are class attributes, set
   from the adapter's config when it starts (real Discord by default).
 """
