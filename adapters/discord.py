@@ -186,7 +186,7 @@ class DiscordAdapter:
         )
         self._task = asyncio.create_task(self._run(), name="discord")
         ready = asyncio.create_task(self._ready.wait())
-        done, _ = await asyncio.wait(
+        await asyncio.wait(
             {ready, self._task}, timeout=self._ready_timeout, return_when=asyncio.FIRST_COMPLETED
         )
         ready.cancel()
@@ -194,7 +194,6 @@ class DiscordAdapter:
             reason = self._fatal or "no READY from the gateway in time"
             await self.stop()
             raise AdapterUnhealthy(f"discord: {reason}", permanent=self._permanent)
-        del done
 
     async def _run(self) -> None:
         """Log in, then stay connected. discord.py resumes or reconnects by itself after

@@ -10,18 +10,10 @@ from typing import Any
 
 from adapters.base import Adapter
 from bot.app import App
-from bot.config import Config
 from bot.errors import AdapterUnhealthy
 from bot.worker import worker_name
 
 log = logging.getLogger(__name__)
-
-
-def build_adapters_for(config: Config) -> list[Adapter]:
-    """The community adapters enabled in ``config`` (tokens read from the environment)."""
-    from adapters import build_adapters
-
-    return build_adapters(config.adapters)
 
 
 async def start_adapters(app: App, adapters: Sequence[Adapter]) -> list[Adapter]:

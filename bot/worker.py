@@ -73,9 +73,6 @@ class Worker:
             log.warning("released %d jobs left claimed by a worker that died", n)
         return n
 
-    async def _due(self, lanes: tuple[str, ...]) -> bool:
-        return await self._store.due_jobs(kinds=lanes) > 0
-
     async def process_once(self) -> int:
         jobs = await self._store.claim(
             worker=self.name,
@@ -169,7 +166,11 @@ class Worker:
             while not stop.is_set():
                 n = await step()
                 idle[kind] = n == 0
-                if exit_when_idle and all(idle.values()) and not await self._due(lanes):
+                if (
+                    exit_when_idle
+                    and all(idle.values())
+                    and not await self._store.due_jobs(kinds=lanes)
+                ):
                     stop.set()
                     return
                 if n == 0:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from adapters import build_adapters
 from bot.app import open_app
 from bot.commands.worker import stop_on_signals
 from bot.config import Config
 from bot.errors import TactlineError
-from bot.runtime import build_adapters_for, serve
+from bot.runtime import serve
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def run(args: argparse.Namespace, config: Config) -> int:
-    adapters = build_adapters_for(config)
+    adapters = build_adapters(config.adapters)
     approvals = None
     if config.approval.enabled:
         from bot.slack_approval import build_approval_channel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -25,6 +26,20 @@ class HistorySink(Sink):
         return str(max(ids)) if ids else None
 
 
+@asynccontextmanager
+async def running(
+    server: DiscordServer, **kw: object
+) -> AsyncIterator[tuple[DiscordAdapter, HistorySink]]:
+    """The adapter started against ``server`` with a fresh sink, stopped afterwards."""
+    sink = HistorySink()
+    adapter = adapter_for(server, **kw)
+    await adapter.start(sink)
+    try:
+        yield adapter, sink
+    finally:
+        await adapter.stop()
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[DiscordServer]:
     s = DiscordServer()
@@ -43,10 +58,7 @@ def adapter_for(server: DiscordServer, **kw: object) -> DiscordAdapter:
 
 
 async def test_messages_arrive_and_replies_are_threaded(server: DiscordServer) -> None:
-    sink = HistorySink()
-    adapter = adapter_for(server)
-    await adapter.start(sink)
-    try:
+    async with running(server) as (adapter, sink):
         original = await server.member_says("How do I export my notes?")
         await server.member_says("beep", user="77", name="otherbot", bot=True)
         await eventually(lambda: len(sink.accepted) == 1)
@@ -61,8 +73,6 @@ async def test_messages_arrive_and_replies_are_threaded(server: DiscordServer) -
         receipt = await adapter.send(reply)
         again = await adapter.find_sent(reply)  # the same nonce: no second message
         assert adapter.health().connected
-    finally:
-        await adapter.stop()
     assert len(server.posted) == 1
     assert str(server.posted[0]["message_reference"]["message_id"]) == original["id"]
     assert again is not None and again.platform_message_ids == receipt.platform_message_ids
@@ -85,10 +95,7 @@ async def test_long_replies_are_split_under_2000(server: DiscordServer) -> None:
 
 
 async def test_resume_replays_and_a_new_session_backfills(server: DiscordServer) -> None:
-    sink = HistorySink()
-    adapter = adapter_for(server)
-    await adapter.start(sink)
-    try:
+    async with running(server) as (_adapter, sink):
         await server.member_says("first")
         await eventually(lambda: len(sink.accepted) == 1)
         # A dropped connection resumes; events sent meanwhile are replayed by the gateway.
@@ -104,8 +111,6 @@ async def test_resume_replays_and_a_new_session_backfills(server: DiscordServer)
         await server.member_says("lost in a thread", channel="12")
         await eventually(lambda: server.identifies == 2, within=20)
         await eventually(lambda: len(sink.accepted) == 4, within=20)
-    finally:
-        await adapter.stop()
     texts = [m.text for m in sink.accepted]
     assert texts == ["first", "while resuming", "lost from the gateway", "lost in a thread"]
 
@@ -113,16 +118,11 @@ async def test_resume_replays_and_a_new_session_backfills(server: DiscordServer)
 async def test_backfill_never_reaches_before_the_adapter_started(server: DiscordServer) -> None:
     await server.member_says("an old message from last year")  # before Tactline listened
     await asyncio.sleep(0.01)  # snowflakes count milliseconds
-    sink = HistorySink()
-    adapter = adapter_for(server)
-    await adapter.start(sink)
-    try:
+    async with running(server) as (_adapter, sink):
         await server.drop(resumable=False)
         await eventually(lambda: server.identifies == 2, within=20)
         await server.member_says("new")
         await eventually(lambda: len(sink.accepted) == 1)
-    finally:
-        await adapter.stop()
     assert [m.text for m in sink.accepted] == ["new"]
 
 
@@ -160,18 +160,13 @@ async def test_rate_limits_and_outages(server: DiscordServer) -> None:
 
 
 async def test_edits_and_deletes_reach_the_pipeline(server: DiscordServer) -> None:
-    sink = HistorySink()
-    adapter = adapter_for(server)
-    await adapter.start(sink)
-    try:
+    async with running(server) as (_adapter, sink):
         first = await server.member_says("your app is brokn")
         second = await server.member_says("never mind")
         await eventually(lambda: len(sink.accepted) == 2)
         await server.member_edits(first, "your app is broken")
         await server.member_deletes(second)
         await eventually(lambda: len(sink.changed) == 2)
-    finally:
-        await adapter.stop()
     assert sink.changed == [
         (first["id"], False, "your app is broken"),
         (second["id"], True, None),
@@ -213,10 +208,7 @@ async def test_a_5xx_is_retried_and_posts_once(server: DiscordServer) -> None:
 async def test_a_message_the_store_missed_is_read_again_from_history(
     server: DiscordServer,
 ) -> None:
-    sink = HistorySink()
-    adapter = adapter_for(server)
-    await adapter.start(sink)
-    try:
+    async with running(server) as (adapter, sink):
         sink.broken = 2  # the database is down for the next two attempts
         await server.member_says("is anyone reading this?")
         await server.member_says("hello??")
@@ -224,22 +216,15 @@ async def test_a_message_the_store_missed_is_read_again_from_history(
         await server.member_says("ok thanks")
         await eventually(lambda: len(sink.accepted) == 3)
         await eventually(lambda: adapter.health().last_error is None)  # caught up
-    finally:
-        await adapter.stop()
     assert [m.text for m in sink.accepted] == ["is anyone reading this?", "hello??", "ok thanks"]
 
 
 async def test_a_malformed_event_does_not_stop_the_adapter(server: DiscordServer) -> None:
-    sink = HistorySink()
-    adapter = adapter_for(server)
-    await adapter.start(sink)
-    try:
+    async with running(server) as (adapter, sink):
         await server.dispatch("MESSAGE_CREATE", {"id": "oops", "channel_id": "10"})
         await server.member_says("still there?")
         await eventually(lambda: [m.text for m in sink.accepted] == ["still there?"], within=15)
         await eventually(lambda: adapter.health().connected)
-    finally:
-        await adapter.stop()
 
 
 async def test_a_token_revoked_while_running_stops_only_this_adapter(
@@ -304,10 +289,7 @@ async def test_messages_said_while_tactline_was_restarting_are_read(
 async def test_an_unknown_outcome_is_found_in_the_channel_not_posted_twice(
     server: DiscordServer,
 ) -> None:
-    sink = HistorySink()
-    adapter = adapter_for(server)
-    await adapter.start(sink)
-    try:
+    async with running(server) as (adapter, _sink):
         original = await server.member_says("Sync fails with E1023")
         reply = OutboundReply(
             ConversationRef(Platform.DISCORD, "10", reply_to_message_id=original["id"]),
@@ -324,7 +306,5 @@ async def test_an_unknown_outcome_is_found_in_the_channel_not_posted_twice(
         loose = OutboundReply(ConversationRef(Platform.DISCORD, "10"), "Hello all!", "tl-12")
         await adapter.send(loose)
         assert await adapter.find_sent(loose) is not None  # no source message: newest first
-    finally:
-        await adapter.stop()
     assert len(server.posted) == 2
     assert found is not None and found.platform_message_ids == (server.posted[0]["id"],)

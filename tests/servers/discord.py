@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.servers import serve_on_localhost
+
 GUILD_ID = "1"
 BOT = {
     "id": "99",
@@ -88,11 +90,7 @@ class DiscordServer:
         app = web.Application()
         app.router.add_get("/gw/", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_localhost(app, self.port)
 
     async def stop(self) -> None:
         if self._ws is not None:

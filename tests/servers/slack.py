@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.servers import serve_on_localhost
+
 
 @dataclass
 class Call:
@@ -72,11 +74,7 @@ class SlackServer:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # the SDK GETs some read methods
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_localhost(app, self.port)
 
     async def stop(self) -> None:
         if self._runner is not None:

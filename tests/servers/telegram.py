@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.servers import serve_on_localhost
+
 
 @dataclass
 class TelegramServer:
@@ -93,11 +95,7 @@ class TelegramServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_localhost(app, self.port)
 
     async def stop(self) -> None:
         if self._runner is not None:

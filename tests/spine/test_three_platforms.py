@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from adapters.base import Adapter
 from adapters.discord import DiscordAdapter
 from adapters.slack import SlackCommunityAdapter
 from adapters.telegram import TelegramAdapter
@@ -43,6 +44,22 @@ async def until(check: Callable[[], Awaitable[bool]], within: float = 30.0) -> N
         await asyncio.sleep(0.05)
 
 
+async def migrated_config(tmp_path: Path, **workers: float) -> Config:
+    """A fresh SQLite database, migrated as `tactline db upgrade` does, and fast workers."""
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
+    await (await open_store(db_url, upgrade=True)).aclose()
+    return Config(
+        database=DatabaseConfig(url=db_url),
+        policies=PoliciesConfig(path=str(REPO / "policies")),
+        workers=WorkersConfig(poll_interval=0.05, **workers),  # type: ignore[arg-type]
+    )
+
+
+def telegram_adapter(server: TelegramServer) -> TelegramAdapter:
+    config = TelegramAdapterConfig(enabled=True, api_base_url=server.base_url)
+    return TelegramAdapter(config, token=server.token, poll_timeout=1, retry_pause=0.05)
+
+
 async def approve_pending(store: Store) -> int:
     n = 0
     for p in await store.pending_drafts():
@@ -61,25 +78,14 @@ async def test_three_platforms_one_pipeline_and_an_outage(tmp_path: Path) -> Non
     )
     for server in (telegram, discord, slack):
         await server.start()
-    db_url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
-    await (await open_store(db_url, upgrade=True)).aclose()
-    config = Config(
-        database=DatabaseConfig(url=db_url),
-        policies=PoliciesConfig(path=str(REPO / "policies")),
-        workers=WorkersConfig(poll_interval=0.05, retry_base_seconds=0.2),
-    )
+    config = await migrated_config(tmp_path, retry_base_seconds=0.2)
     slack_adapter = SlackCommunityAdapter(
         SlackAdapterConfig(enabled=True, api_base_url=slack.base_url, mode="http", listen_port=0),
         token="xoxb-community",
         signing_secret=SECRET,
     )
-    adapters = [
-        TelegramAdapter(
-            TelegramAdapterConfig(enabled=True, api_base_url=telegram.base_url),
-            token=telegram.token,
-            poll_timeout=1,
-            retry_pause=0.05,
-        ),
+    adapters: list[Adapter] = [
+        telegram_adapter(telegram),
         DiscordAdapter(
             DiscordAdapterConfig(
                 enabled=True, api_base_url=discord.api, gateway_url=discord.gateway
@@ -137,8 +143,8 @@ async def test_three_platforms_one_pipeline_and_an_outage(tmp_path: Path) -> Non
     assert len(posts) == 1 and posts[0].args["thread_ts"] == "1700000000.000100"
 
 
-async def _all_connected(adapters: Sequence[object]) -> bool:
-    return all(a.health().connected for a in adapters)  # type: ignore[attr-defined]
+async def _all_connected(adapters: Sequence[Adapter]) -> bool:
+    return all(a.health().connected for a in adapters)
 
 
 async def test_an_adapter_that_cannot_start_is_retried_unless_refused(tmp_path: Path) -> None:
@@ -146,20 +152,9 @@ async def test_an_adapter_that_cannot_start_is_retried_unless_refused(tmp_path: 
     await telegram.start()
     await telegram.stop()  # Telegram is unreachable when Tactline starts
     await discord.start()
-    db_url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
-    await (await open_store(db_url, upgrade=True)).aclose()
-    config = Config(
-        database=DatabaseConfig(url=db_url),
-        policies=PoliciesConfig(path=str(REPO / "policies")),
-        workers=WorkersConfig(poll_interval=0.05),
-    )
-    adapters = [
-        TelegramAdapter(
-            TelegramAdapterConfig(enabled=True, api_base_url=telegram.base_url),
-            token=telegram.token,
-            poll_timeout=1,
-            retry_pause=0.05,
-        ),
+    config = await migrated_config(tmp_path)
+    adapters: list[Adapter] = [
+        telegram_adapter(telegram),
         DiscordAdapter(  # a wrong token: refused for good, not retried
             DiscordAdapterConfig(
                 enabled=True, api_base_url=discord.api, gateway_url=discord.gateway
