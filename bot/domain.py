@@ -48,6 +48,7 @@ class Flag(enum.StrEnum):
     SPAM = "spam"
     PROMPT_INJECTION = "prompt_injection"
     SAFETY = "safety"
+    HATE = "hate"  # an attack on people for who they are, not an insult at one person
 
 
 class Action(enum.StrEnum):

@@ -205,12 +205,14 @@ def load_policy(directory: Path) -> Policy:
                 f"unknown group {value!r} (defined: {', '.join(sorted(groups))})",
             )
 
+    # A strategy table is named after an intent, or after what a routing rule names.
+    named_by_rules = {r.strategy for r in routing.rule if r.strategy is not None}
     for key in replies.strategy:
-        if key != "default" and key not in known_intents:
+        if key != "default" and key not in known_intents and key not in named_by_rules:
             problems.add(
                 replies_path,
                 replies_index.line(("strategy", key)),
-                f"strategy for unknown intent {key!r}",
+                f"strategy for unknown intent {key!r} (and no rule names it)",
             )
     if "default" not in replies.strategy:
         problems.add(
