@@ -122,6 +122,11 @@ def test_no_reply_never_silences_criticism_or_abuse(
         (d_ / "routing.toml").read_text().split("# ---- Rules")[0]
         + '[[rule]]\nname = "silence"\nwhen = { min_confidence = 0.0 }\naction = "no_reply"\n'
     )
+    # With the rules gone, the strategy only a rule named goes too.
+    replies = (d_ / "replies.toml").read_text()
+    start = replies.index("[strategy.hate]")
+    end = replies.index("[strategy.", start + 1)
+    (d_ / "replies.toml").write_text(replies[:start] + replies[end:])
     d = decide(
         load_policy(d_),
         make_message("whatever"),

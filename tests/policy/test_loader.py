@@ -67,7 +67,7 @@ def test_unknown_key_is_reported_where_it_is(tmp_path: Path) -> None:
     edit(d, "routing.toml", "ticket = true", "ticket = true\nescalte = true")
     [p] = problems(d)
     line = line_of(d / "routing.toml", "escalte")
-    assert p == f"{d / 'routing.toml'}:{line}: unknown key 'rule.6.escalte'"
+    assert p == f"{d / 'routing.toml'}:{line}: unknown key 'rule.7.escalte'"
 
 
 def test_wrong_type(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_strategy_for_unknown_intent(tmp_path: Path) -> None:
     [p] = problems(d)
     assert (
         p == f"{d / 'replies.toml'}:{line_of(d / 'replies.toml', 'prayse')}: "
-        "strategy for unknown intent 'prayse'"
+        "strategy for unknown intent 'prayse' (and no rule names it)"
     )
 
 
