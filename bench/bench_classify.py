@@ -21,13 +21,23 @@ sys.path.insert(0, str(REPO))
 from bot.policy import load_policy  # noqa: E402
 from models.classifier import EmbeddingClassifier  # noqa: E402
 from models.encoder import encode, prepare  # noqa: E402
-from models.evaluation import predict, predict_product_toxic, read, score  # noqa: E402
+from models.evaluation import (  # noqa: E402
+    flag_rates,
+    intents_on,
+    predict,
+    predict_product_toxic,
+    read,
+    read_jsonl,
+    score,
+)
 
 DATA = REPO.parent / "shared" / "data"
 PUBLISHED = {  # ../shared/data/README.md, test sets (ours: validation sets)
     "sentiment EN (macro-recall)": "BERTweet 73.4, RoBERTa-Base 71.3, FastText 62.9, SVM 62.9",
     "sentiment FR (macro-F1)": "XLM-R 72.0, XLM-T 71.2, FastText 54.8",
-    "offensive (macro-F1)": "RoBERTa-Retrained 80.5, BERTweet 79.5, FastText 73.4, SVM 52.3",
+    "offensive head (macro-F1)": "RoBERTa-Retrained 80.5, BERTweet 79.5, FastText 73.4",
+    "product `toxic`": "RoBERTa-Retrained 80.5, BERTweet 79.5, FastText 73.4",
+    "hate (macro-F1) tweeteval": "BERTweet 56.4, FastText 50.6, RoBERTa-Base 46.6",
     "irony (F1 of irony)": "BERTweet 82.1, FastText 63.1, RoBERTa-Base 59.7",
 }
 
@@ -48,7 +58,8 @@ def main() -> int:
     if not DATA.is_dir():
         print(f"no development data at {DATA}", file=sys.stderr)
         return 1
-    classifier = EmbeddingClassifier(load_policy(REPO / "policies").intents)
+    policy = load_policy(REPO / "policies")
+    classifier = EmbeddingClassifier(policy.intents)
     texts = texts_for_speed(args.n)
     classifier.classify_sync(texts[:64])  # load the encoder, heads and intent prototypes
     bare, full = [], []
@@ -62,49 +73,53 @@ def main() -> int:
     b, f = statistics.median(bare), statistics.median(full)
     print(f"Classification throughput, {len(texts)} messages, batch 64, median of {args.runs}:")
     print(f"  bare encoder      {len(texts) / b:7.1f} msg/s  ({b:.2f} s)")
-    print(f"  full classifier   {len(texts) / f:7.1f} msg/s  ({f:.2f} s)   target >= 100 msg/s")
+    print(f"  full classifier   {len(texts) / f:7.1f} msg/s  ({f:.2f} s)   target >= 300 msg/s")
     print(f"  overhead          {f / b - 1:+.1%} over the bare encoder          target < 15%")
     print()
     print(
         "Quality on the development sets' validation splits (ours) beside published test-set "
         "scores:"
     )
-    rows = []
-    t, y = read(DATA / "tweeteval" / "sentiment", "val")
-    rows.append(
-        (
-            "sentiment EN (macro-recall)",
-            score("s", "sentiment", y, predict(classifier, "sentiment", t)).macro_recall,
-            0.65,
-        )
-    )
-    t, y = read(DATA / "umsab" / "french", "val")
-    rows.append(
-        (
-            "sentiment FR (macro-F1)",
-            score("s", "sentiment", y, predict(classifier, "sentiment", t)).macro_f1,
-            0.60,
-        )
-    )
+    rows: list[tuple[str, float, float | None]] = []
+
+    def sets(task: str, metric: str, label: str, target: float | None, *folders: str) -> None:
+        for folder in folders:
+            t, y = read(DATA / folder, "val")
+            s = score(folder, task, y, predict(classifier, task, t))
+            rows.append((f"{label} {folder.split('/')[0]}", getattr(s, metric) or 0.0, target))
+
+    sets("sentiment", "macro_recall", "sentiment EN (macro-recall)", 0.72, "tweeteval/sentiment")
+    sets("sentiment", "macro_f1", "sentiment FR (macro-F1)", 0.68, "umsab/french")
     t, y = read(DATA / "tweeteval" / "offensive", "val")
-    rows.append(
-        (
-            "offensive (macro-F1)",
-            score("o", "offensive", y, predict(classifier, "offensive", t)).macro_f1,
-            0.70,
-        )
-    )
+    head = score("o", "offensive", y, predict(classifier, "offensive", t)).macro_f1
+    rows.append(("offensive head (macro-F1)", head, None))
     product = score("o", "offensive", y, predict_product_toxic(classifier, t)).macro_f1
-    t, y = read(DATA / "tweeteval" / "irony", "val")
-    irony = score("i", "irony", y, predict(classifier, "irony", t)).positive_f1 or 0.0
-    rows.append(("irony (F1 of irony)", irony, None))
+    rows.append(("product `toxic` (macro-F1)", product, 0.76))
+    sets("hate", "macro_f1", "hate (macro-F1)", 0.65, "tweeteval/hate")
+    sets("hate", "macro_f1", "hate (macro-F1)", 0.75, "stormfront_hate_en", "ftr_racism_fr")
+    sets("irony", "positive_f1", "irony (F1 of irony)", None, "tweeteval/irony")
     for name, value, target in rows:
-        goal = f"target >= {target:.2f}" if target else "(no target)"
+        goal = f"target >= {target:.2f}" if target else "(no target)  "
         status = "" if target is None else ("  OK" if value >= target else "  BELOW TARGET")
-        print(f"  {name:30} {value * 100:5.1f}  {goal}{status}   published: {PUBLISHED[name]}")
+        published = next((v for k, v in PUBLISHED.items() if name.startswith(k)), "")
+        print(f"  {name:42} {value * 100:5.1f}  {goal}{status}   {published}")
+
+    own = REPO / "bench" / "data"
+    community = read_jsonl(own / "community_intents.jsonl")
+    s, rel = intents_on(classifier, community, [i.name for i in policy.intents])
+    ok = "OK" if s.macro_f1 >= 0.85 else "BELOW TARGET"
     print(
-        f"  {'product `toxic` vs offensive':30} {product * 100:5.1f}  (narrower on purpose: "
-        "insults at people only, not profanity about things)"
+        f"  {'community intents (macro-F1), ours':42} {s.macro_f1 * 100:5.1f}  target >= 0.85  {ok}"
+    )
+    print(f"  {'intent confidence ECE':42} {rel.ece:.3f}")
+    contrast = read_jsonl(own / "hate_contrast.jsonl")
+    counts = flag_rates(classifier, contrast, "hate", "hate")
+    hit, n = counts.pop("caught")
+    fa, na = sum(h for h, _ in counts.values()), sum(k for _, k in counts.values())
+    ok = "OK" if fa / na <= 0.05 else "ABOVE TARGET"
+    print(f"  {'hate contrast: hateful caught, ours':42} {hit / n * 100:5.1f}")
+    print(
+        f"  {'hate contrast: not-hate flagged, ours':42} {fa / na * 100:5.1f}  target <= 5%  {ok}"
     )
     return 0
 

@@ -82,7 +82,12 @@ def default_classifier_factory(config: Config) -> ClassifierFactory:
     def make(intents: Sequence[IntentSpec]) -> Classifier:
         from models.classifier import EmbeddingClassifier
 
-        return EmbeddingClassifier(intents=intents, batch_size=config.models.classifier.batch_size)
+        cc = config.models.classifier
+        return EmbeddingClassifier(
+            intents=intents,
+            batch_size=cc.batch_size,
+            thresholds={str(k): v for k, v in cc.thresholds.items()},
+        )
 
     return make
 

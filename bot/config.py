@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
 
@@ -34,9 +34,22 @@ class WorkersConfig(_Section):
     retry_base_seconds: float = Field(default=5.0, gt=0)
 
 
+ThresholdName = Literal["offensive", "irony", "hate_with_group", "hate_alone", "injection"]
+
+
 class ClassifierConfig(_Section):
     kind: Literal["embedding"] = "embedding"
     batch_size: int = Field(default=64, ge=1)
+    # Overrides of the trained heads' thresholds (models/weights/PROVENANCE.json), by name.
+    thresholds: dict[ThresholdName, float] = Field(default_factory=dict)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _in_range(cls, v: dict[ThresholdName, float]) -> dict[ThresholdName, float]:
+        for name, value in v.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"threshold {name} must be between 0 and 1, not {value}")
+        return v
 
 
 class DrafterConfig(_Section):

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +19,7 @@ TASKS: dict[str, tuple[str, ...]] = {
     "sentiment": ("negative", "neutral", "positive"),
     "offensive": ("not", "offensive"),
     "irony": ("not", "irony"),
+    "hate": ("not", "hate"),
 }
 # Where the shared development sets keep each task.
 KNOWN = {
@@ -24,6 +28,9 @@ KNOWN = {
     "umsab/french": "sentiment",
     "tweeteval/offensive": "offensive",
     "tweeteval/irony": "irony",
+    "tweeteval/hate": "hate",
+    "stormfront_hate_en": "hate",
+    "ftr_racism_fr": "hate",
 }
 
 
@@ -51,8 +58,15 @@ def read(folder: Path, split: str) -> tuple[list[str], np.ndarray]:
     return texts, np.array(labels)
 
 
-def score(name: str, task: str, truth: np.ndarray, pred: np.ndarray) -> Score:
-    k = len(TASKS[task])
+def score(
+    name: str,
+    task: str,
+    truth: np.ndarray,
+    pred: np.ndarray,
+    labels: tuple[str, ...] | None = None,
+) -> Score:
+    labels = labels or TASKS[task]
+    k = len(labels)
     confusion = np.zeros((k, k), dtype=int)
     for t, p in zip(truth, pred, strict=True):
         confusion[t, p] += 1
@@ -68,7 +82,7 @@ def score(name: str, task: str, truth: np.ndarray, pred: np.ndarray) -> Score:
         name=name,
         task=task,
         n=len(truth),
-        labels=TASKS[task],
+        labels=labels,
         macro_f1=float(np.mean(f1s)),
         macro_recall=float(np.mean(recalls)),
         accuracy=float(np.trace(confusion) / max(1, confusion.sum())),
@@ -78,14 +92,77 @@ def score(name: str, task: str, truth: np.ndarray, pred: np.ndarray) -> Score:
 
 
 def predict(classifier: EmbeddingClassifier, task: str, texts: Sequence[str]) -> np.ndarray:
-    """The product's own answers: final sentiment; head decisions for offensive and irony
-    (the product's ``toxic`` is narrower than "offensive": see ``evaluate_product_toxic``)."""
+    """The product's own answers: final sentiment; the ``hate`` flag; head decisions for
+    offensive and irony (the product's ``toxic`` is narrower than "offensive": see
+    ``predict_product_toxic``)."""
     if task == "sentiment":
         out = classifier.classify_sync(texts)
         return np.array([TASKS["sentiment"].index(str(c.sentiment)) for c in out])
-    s = classifier.tone_scores(texts)
-    return (s[task] >= float(s[f"{task}_threshold"])).astype(int)
+    if task == "hate":
+        return np.array([int("hate" in c.flags) for c in classifier.classify_sync(texts)])
+    th = classifier.thresholds()
+    return np.array([int(getattr(s, task) >= th[task]) for s in classifier.scores(texts)])
 
 
 def predict_product_toxic(classifier: EmbeddingClassifier, texts: Sequence[str]) -> np.ndarray:
     return np.array([int(c.toxic) for c in classifier.classify_sync(texts)])
+
+
+# -- the project's own sets (bench/data/*.jsonl) ------------------------------------------------
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
+    return rows
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Is a confidence of 0.8 right 80% of the time? Per bin: (low, high, n, accuracy)."""
+
+    bins: list[tuple[float, float, int, float]]
+    ece: float  # expected calibration error: mean |accuracy - confidence|, weighted by n
+
+
+def reliability(confidence: np.ndarray, right: np.ndarray, n_bins: int = 5) -> Reliability:
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins, ece = [], 0.0
+    for lo, hi in pairwise(edges):
+        inside = (confidence >= lo) & ((confidence < hi) | (hi == 1.0))
+        if inside.any():
+            acc = float(right[inside].mean())
+            bins.append((float(lo), float(hi), int(inside.sum()), acc))
+            ece += inside.mean() * abs(acc - float(confidence[inside].mean()))
+    return Reliability(bins, float(ece))
+
+
+def intents_on(
+    classifier: EmbeddingClassifier, rows: Sequence[dict[str, Any]], names: Sequence[str]
+) -> tuple[Score, Reliability]:
+    out = classifier.classify_sync([r["text"] for r in rows])
+    labels = tuple(names)
+    truth = np.array([labels.index(r["intent"]) for r in rows])
+    pred = np.array([labels.index(c.intent) for c in out])
+    conf = np.array([c.confidence for c in out])
+    return score("community intents", "intent", truth, pred, labels), reliability(
+        conf, truth == pred
+    )
+
+
+def flag_rates(
+    classifier: EmbeddingClassifier, rows: Sequence[dict[str, Any]], flag: str, label: str
+) -> dict[str, tuple[int, int]]:
+    """Per kind ("caught" for the positives, else the row's kind or "other"): (flagged, n)."""
+    out = classifier.classify_sync([r["text"] for r in rows])
+    counts: dict[str, tuple[int, int]] = {}
+    for r, c in zip(rows, out, strict=True):
+        kind = "caught" if r.get(label) else str(r.get("kind", "other"))
+        hit, n = counts.get(kind, (0, 0))
+        counts[kind] = (hit + int(flag in c.flags), n + 1)
+    return counts

@@ -71,7 +71,8 @@ INSULTS = _any(
 PEOPLE = _any(
     r"\b(you|u|your|ur|you're|youre|yall|y'all)\b",
     r"\b(devs?|developers?|team|staff|support|ceo|founders?|managers?|moderators?|mods?|admins?)\b",
-    r"\b(people|guys|everyone|he|she|they|them)\b",
+    r"\b(people|guys|everyone|he|she|they|them|person|guy|whoever|designers?|cm)\b",
+    r"\b(community manager|product manager|pdg|chef|personne|celui|celle|mec|modos?|cm)\b",
     r"\b(tu|toi|t'es|vous|vos|votre|ton|ta|tes|equipe|developpeurs?|devs?|ils|elles)\b",
 )
 # Counter-speech: quoting an insult to condemn it.
@@ -106,6 +107,18 @@ def insult_at_people(t: str) -> bool:
     return INSULTS.search(t) is not None and PEOPLE.search(t) is not None
 
 
+# Words said of someone ("you are", "he's", "t'es"): a person is the target, not a thing.
+AIMED = _any(
+    r"\b(you|u|he|she|they|y'?all|you guys|you people)( are|'re| r| is|'s| were)\b",
+    r"\byoure\b|\bur (a|an|so|such)\b|\b(shut up|stfu|gtfo|screw you|go to hell)\b",
+    r"\b(t'es|tu es|vous etes|il est|elle est|ils sont|elles sont|espece de|sale)\b",
+)
+
+
+def aimed_at_someone(t: str) -> bool:
+    return AIMED.search(t) is not None
+
+
 def insult(t: str) -> bool:
     return INSULTS.search(t) is not None
 
@@ -131,8 +144,158 @@ _IDIOMS = _any(
 )
 
 
+_FIXED = _any(
+    r"\b(fix(ed|ing)?|solved|resolved|sorted( out)?|repaired|restored|recovered|got back)\b",
+    r"\b(corrige\w*|regle\w*|resolu\w*|repare\w*|retrouve\w*|recupere\w*)\b",
+)
+# Figures of speech that borrow the words of violence ("this meme killed me 😂").
+FIGURATIVE = _any(
+    r"😂|🤣|💀|😭|\blol\b|\blmao\b|\bmdr\b|\bptdr\b|\bxd\b",
+    r"\bdie on this hill\b|\bkilled me\b|\bkilling it\b|\bkill it\b|\bm'a tue\b",
+    r"\bmourir pour cette cause\b|\bje suis mort\b|\bburn the chat\b",
+)
+
+
+def figurative(t: str) -> bool:
+    return FIGURATIVE.search(t) is not None
+
+
 def sarcastic_cue(t: str) -> bool:
-    """Praise words around a bad event ("great, it crashed again"), or a sarcastic idiom."""
-    return (_PRAISE_WORDS.search(t) is not None and _BAD_EVENTS.search(t) is not None) or (
-        _IDIOMS.search(t) is not None
+    """Praise words around a bad event ("great, it crashed again"), or a sarcastic idiom.
+    Thanks for fixing the bad event is sincere."""
+    if _IDIOMS.search(t) is not None:
+        return True
+    return (
+        _PRAISE_WORDS.search(t) is not None
+        and _BAD_EVENTS.search(t) is not None
+        and _FIXED.search(t) is None
     )
+
+
+# Hate: an attack on people for who they are. The head scores how hateful a message reads;
+# these say whether it is about a group of people at all, and whether it reports, quotes,
+# negates or condemns hate rather than saying it.
+GROUPS = _any(
+    r"\b(muslims?|islam|islamic|moslems?|jews?|jewish|christians?|hindus?|sikhs?|atheists?)\b",
+    r"\b(blacks?|black (people|men|women|folks?)|whites?|white (people|men|women)|asians?)\b",
+    r"\b(arabs?|africans?|mexicans?|latinos?|chinese|indians?|pakistanis?|roma|gypsies|gypsy)\b",
+    r"\b(immigrants?|migrants?|refugees?|foreigners?|illegals?|aliens)\b",
+    r"\b(women|woman|females?|girls|feminists?|men)\b",
+    r"\b(gays?|lesbians?|homosexuals?|bisexuals?|trans|transgenders?|queers?|lgbt\w*)\b",
+    r"\b(disabled|cripples?|autistic|autists?|retards?|the deaf|the blind|wheelchair users)\b",
+    # slurs (folded, as they are written)
+    r"\b(niggers?|niggas?|negroes|kikes?|spics?|wetbacks?|chinks?|gooks?|ragheads?|towelheads?)\b",
+    r"\b(faggots?|fags?|dykes?|trann(y|ies)|sand ?niggers?|paki|pakis|coons?|beaners?)\b",
+    r"\b(musulmans?|musulmanes?|islam|islamistes?|juifs?|juives?|chretiens?|athees?)\b",
+    r"\b(noirs?|noires?|blancs?|blanches?|asiatiques?|arabes?|africains?|africaines?|maghrebins?)\b",
+    r"\b(chinois|chinoises?|roms?|gitans?|gens du voyage|immigres?|immigrees?|migrants?)\b",
+    r"\b(refugies?|etrangers?|etrangeres?|clandestins?|sans[- ]papiers)\b",
+    r"\b(femmes?|filles|feministes?|gonzesses?|hommes)\b",
+    r"\b(homos?|homosexuel\w*|lesbiennes?|bisexuel\w*|transgenres?|trans|lgbt\w*)\b",
+    r"\b(handicapes?|handicapees?|autistes?|mongols?|triso(miques?)?)\b",
+    r"\b(negres?|negresses?|bougnoules?|bicots?|youpins?|youtres?|bridees?|brides?)\b",
+    r"\b(pedes?|pd|pedales?|tapettes?|tafioles?|gouines?|travelos?|bamboulas?|melons?)\b",
+    # groups named by a demonym or a trait: "Polish workers", "deaf people", "les Antillais"
+    r"\b[a-z]+(ians?|ese|ish|ans) (people|workers|men|women|immigrants|devs?|folks?)\b",
+    r"\b(old|elderly|young|deaf|blind|poor|fat|gay|trans|nonbinary|non-binary|black|white|brown"
+    r"|disabled|autistic|mentally ill|religious) (people|folks?|persons?|users|members|devs?)\b",
+    r"\bpeople (from|in|with) (africa|asia|india|china|the middle east|wheelchairs?|down syndrome"
+    r"|disabilit\w+|autism)\b|\bnonbinary\b|\bnon-binary\b|\bhomosexuality\b",
+    r"\bles [a-z]+(ais|aises|iens|iennes|ains|aines|ois|oises)\b(?! (de|du|des) )",
+    r"\bles (vieux|cathos|meufs?|nanas?|bridees?|renois|rebeus?|beurs?|feujs?|trisomiques)\b",
+    r"\bles gens (du|de|en|avec) \w+|\bpersonnes (agees|handicapees|trans|noires|racisees)\b",
+    r"\bhomosexualite\b|\bnon-binaire\b|\bnon binaire\b",
+)
+# Reporting, quoting, negating or condemning hate is not hate.
+NOT_HATE = _any(
+    r"\b(racis[mt]\w*|sexis[mt]\w*|homophob\w*|transphob\w*|islamophob\w*|antisemit\w*)\b.*"
+    r"\b(no place|not ok|not okay|unacceptable|disgusting|wrong|stop|never)\b",
+    r"\b(no place|not welcome|not ok|not okay|unacceptable|is not acceptable)\b.*"
+    r"\b(racis[mt]\w*|sexis[mt]\w*|hate|hatred|homophob\w*|bigot\w*|slurs?)\b",
+    r"\b(would|will|could) never (say|think|believe|claim)\b|\bi('d| would) never say\b",
+    r"\bit'?s (wrong|false|ignorant|stupid) to (say|think|claim)\b|\bstop saying\b",
+    r"\b(someone|somebody|he|she|they|people|a user|this guy) (said|called|wrote|posted|told)\b",
+    r"\b(reported|reporting|flagged) (a|this|the|that) (message|post|comment|user)\b",
+    r"\b(not all|not every)\b|\bno (group|religion|people) (is|are)\b",
+    r"\b(pas (sa|de) place|n'a pas sa place|inacceptable|inadmissible|intolerable|honteux)\b",
+    r"\b(racis\w*|sexis\w*|homophob\w*|haine|antisemit\w*)\b.*"
+    r"\b(pas (ok|acceptable|normal)|stop)\b",
+    r"\b(je ne dirai(s)? jamais|jamais je ne dirai|c'est faux de dire|arretez de dire)\b",
+    r"\b(quelqu'un|il|elle|ils|un membre) (a dit|a ecrit|a traite|a poste)\b",
+    r"\b(tous|toutes) les \w+ ne sont pas\b|\bpas tous\b",
+    r"\b(saying|claiming|blaming|to say|dire que|accuser|pretendre que)\b.*\b(ignorant|wrong|false"
+    r"|lazy|racist|sexist|bs|bullshit|faux|raciste|sexiste|degueulasse|n'importe quoi)\b",
+    r"\b(says|said|wrote|writes|posted|posts|quoting|quote|cite|a ecrit|ecrit|a dit|signale)\b"
+    r"[^\"«“]{0,40}[\"«“]",
+    r"[\"«“][^\"»”]{3,80}[\"»”]\s*\?|\bwho (writes|says) (that|this)\b|\bqui ecrit ca\b",
+    r"\b(welcome here|won'?t tolerate|knock it off|drop the|bienvenu\w* ici|on tolere pas)\b",
+    r"\b(nobody|no one|personne) (here |ici )?(thinks?|believes?|pense|croit)\b",
+    r"\bje (ne )?(crois|pense) pas\b|\bje (ne )?dirai(s)? jamais\b",
+)
+# What hateful generalisations say about a group: dehumanising names, contempt, exclusion.
+HATEFUL = _any(
+    r"\bi (hate|despise|detest|can'?t stand)\b",
+    r"\b(are|is|they'?re|being) (all |just |nothing but |such |so |really |basically |naturally )?"
+    r"(an? )?(animals?|vermin|rats?|cockroaches|parasites?|pests?|scum|filth|filthy|trash|garbage"
+    r"|subhumans?|savages?|apes?|monkeys?|pigs?|dogs?|diseased?|plague|cancer|disgusting"
+    r"|inferior|worthless|stupid|dumb|idiots|criminals|terrorists|rapists|thieves|liars|lazy"
+    r"|dirty|evil|burden|drain|threat|mentally ill|sick|freaks|abominations?|less intelligent)\b",
+    r"\bn'?o?t (really |even |fully )?(human|people|real people)\b|\bless than human\b",
+    r"\b(vermin|parasites?|cockroaches|subhumans?|sous-hommes|vermine|cafards|disease spreaders)\b",
+    r"\btoo (emotional|stupid|dumb|weak|lazy) (to|for)\b|\btrop (cons?|betes?|stupides?) pour\b",
+    r"\b(shouldn'?t|should not) (be allowed|get|have|be)\b|\bkeep (them|those people) away\b",
+    r"\b(they|them) all (cheat|steal|lie|smell)\b|\ball (thieves|criminals|terrorists|rapists)\b",
+    r"\b(sont|c'est) (tous|toutes) des\b|\b(ils|elles) (trichent|volent|mentent) tous\b",
+    r"\b(devraient|doivent) (pas|plus) (avoir le droit|etre)\b|\beloignez[- ]les\b",
+    r"\b(should|must|need to|ought to|deserve to|have to) (all )?(be )?(die|deported|expelled"
+    r"|sent back|banned|locked up|removed|exterminated|kicked out|thrown out|go back|cured"
+    r"|kept away|stay in the closet)\b",
+    r"\b(send|kick|throw|get|keep) (them|those people|these people|the \w+) (back|out|away)\b",
+    r"\bout of (our|this|the|my) (country|countries|server|community|team)\b|\bdon'?t belong\b",
+    r"\bgo back to (your|their|where)\b|\b(never|don'?t) (hire|trust|rent to)\b",
+    r"\bcan'?t be trusted\b",
+    r"\bje (hais|deteste|ne supporte pas|supporte pas|peux pas (voir|supporter|blairer))\b",
+    r"\b(sont|est|c'est) (tous |toutes |juste |que |rien que |vraiment |naturellement )?"
+    r"(des |une |un )?(animaux|vermines?|rats|cafards|parasites|sous-hommes|sauvages|singes|porcs"
+    r"|chiens|ordures|dechets|raclures|terroristes|criminels|delinquants|voleurs|menteurs"
+    r"|faineants|feignants|sales|inferieur\w*|malades|degueulasses|degoutants|dangereux"
+    r"|fardeau|maladie|plaie|cancer|menace|cons|debiles|stupides|moins intelligents)\b",
+    r"\b(pas|plus) (vraiment |meme )?des (etres )?humains\b",
+    r"\b(dehors|a la mer|rentrez chez vous|la france aux francais)\b",
+    r"\b(retourne[rz]?|renvoye[rz]?|rentre[rz]?) (dans|chez) (leur|leurs|ton|votre|vos|son) "
+    r"(pays|bled)\b",
+    r"\b(faut|faudrait|il faut|on devrait|doivent|devraient|faudra) (les |tous les |leur )?"
+    r"(expulser|renvoyer|virer|interdire|enfermer|parquer|soigner|eliminer|deporter|degager)\b",
+    r"\b(n'ont|ont) rien a faire (ici|en france|dans ce pays|chez nous)\b",
+    r"\b(n'embauchez|n'embauche|jamais embaucher|faites? pas confiance)\b",
+)
+
+
+# Violence wished on a group: hate and a safety matter at once.
+GROUP_VIOLENCE = _any(
+    r"\b(kill|shoot|gas|burn|hang|exterminate|slaughter|lynch|bomb|wipe out|get rid of) "
+    r"(all|every|them|those|these|the)\b",
+    r"\b(should|must|deserve to|ought to) (all )?"
+    r"(die|be (killed|shot|gassed|burned|hanged|exterminated))\b",
+    r"\b(tuer|gazer|bruler|pendre|exterminer|massacrer|eliminer|buter|cramer) "
+    r"(tous|toutes|les|ces|ses|ceux)\b",
+    r"\b(doivent|devraient|meritent de) (tous |toutes )?"
+    r"(mourir|crever|etre (tues|gazes|brules|pendus|extermines))\b",
+    r"\b(qu'ils|qu'elles) (crevent|meurent)\b|\b(mort aux|a mort les)\b|\bdeath to\b",
+)
+
+
+def about_group(t: str) -> bool:
+    return GROUPS.search(t) is not None
+
+
+def reports_or_rejects_hate(t: str) -> bool:
+    return NOT_HATE.search(t) is not None
+
+
+def hateful(t: str) -> bool:
+    return HATEFUL.search(t) is not None
+
+
+def group_violence(t: str) -> bool:
+    return GROUP_VIOLENCE.search(t) is not None

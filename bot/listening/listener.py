@@ -188,8 +188,50 @@ class Listener:
         negative = c.toxic or c.sentiment == "negative" or c.intent == Intent.ATTACK
         if negative and c.intent != Intent.SPAM:
             raised += await self._bad_buzz(stored, at)
+        if "hate" in c.flags:
+            raised += await self._hate(stored, at)
         raised += await self._raid(stored, at)
         return raised
+
+    async def _hate(self, stored: StoredMessage, at: datetime) -> list[Raised]:
+        """Hate-flagged messages piling up in one channel."""
+        cfg = self._policy().alerts.hate
+        msg = stored.message
+        m = t.messages.c
+        async with self._store.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(m.author_name, m.text, m.flags).where(
+                        m.platform == str(msg.platform),
+                        m.channel_id == msg.conversation.channel_id,
+                        m.sent_at > at - timedelta(minutes=cfg.window_minutes),
+                        m.sent_at <= at,
+                    )
+                )
+            ).all()
+        hateful = [r for r in rows if "hate" in (r.flags or ())]
+        if len(hateful) < cfg.min_messages:
+            return []
+        authors = len({r.author_name for r in hateful})
+        examples = [f"{r.author_name}: “{_excerpt(r.text, 90)}”" for r in hateful[-3:]]
+        summary = (
+            f"Hate piling up in {_where(stored)}: {len(hateful)} messages attacking people for "
+            f"who they are in {cfg.window_minutes} min, from {authors} author(s). "
+            "Each has a counter-speech card; the channel may need a human now. Examples: "
+            + " | ".join(examples)
+        )
+        return [
+            await self.raise_alert(
+                kind="hate",
+                key=f"hate:{msg.platform}:{msg.conversation.channel_id}",
+                at=at,
+                count=len(hateful),
+                summary=summary,
+                detail={"authors": authors, "examples": examples},
+                cooldown=timedelta(minutes=cfg.cooldown_minutes),
+                grow_factor=cfg.grow_factor,
+            )
+        ]
 
     async def _negative_count(self, where: Any, start: datetime, end: datetime) -> int:
         m = t.messages.c

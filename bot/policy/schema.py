@@ -205,6 +205,13 @@ class BadBuzz(_Strict):
     grow_factor: float = Field(default=2.0, gt=1)
 
 
+class HateAlert(_Strict):
+    window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    min_messages: int = Field(default=3, ge=2)
+    cooldown_minutes: int = Field(default=60, ge=1)
+    grow_factor: float = Field(default=2.0, gt=1)
+
+
 class Raid(_Strict):
     window_minutes: int = Field(default=10, ge=1, le=24 * 60)
     new_account_days: int = Field(default=7, ge=1)
@@ -235,6 +242,7 @@ class Digest(_Strict):
 
 class AlertsFile(_Strict):
     bad_buzz: BadBuzz = BadBuzz()
+    hate: HateAlert = HateAlert()
     raid: Raid = Raid()
     backlog: Backlog = Backlog()
     adapters: AdaptersAlerts = AdaptersAlerts()

@@ -278,3 +278,27 @@ async def test_two_workers_raising_one_alert_at_once_tell_the_team_once(db_url: 
             await s.aclose()
     assert sorted(a["key"] for a in open_now) == [f"discord:#general:{i}" for i in range(5)]
     assert sorted(inbox.notices) == [f"storm {i}" for i in range(5)]
+
+
+async def test_hate_piling_up_in_a_channel_is_one_alert(
+    setup: tuple[Store, Listener, Inbox],
+) -> None:
+    store, listener, inbox = setup
+    traffic = Traffic(store, listener)
+    hate = {"intent": "attack", "sentiment": Sentiment.NEGATIVE, "flags": frozenset({"hate"})}
+    texts = ["they are vermin", "send them all back", "not human, any of them", "out, all of them"]
+    # Two in another channel (earlier) and one in this one: not yet a pile-up.
+    for i in range(2):
+        at = T0 - timedelta(minutes=20 - i)
+        assert await traffic.say(texts[i], at, channel="random", **hate) == []
+    assert await traffic.say(texts[0], T0, **hate) == []
+    assert await traffic.say("is sync down?", T0 + timedelta(minutes=1)) == []
+    assert await traffic.say(texts[1], T0 + timedelta(minutes=2), **hate) == []
+    assert await traffic.say(texts[2], T0 + timedelta(minutes=3), **hate) == ["hate"]
+    # The fourth updates the open alert without a new notice.
+    assert await traffic.say(texts[3], T0 + timedelta(minutes=4), **hate) == []
+    [notice] = inbox.notices
+    assert "Hate piling up in" in notice and "#general" in notice and "3 messages" in notice
+    # Outside the window the old ones no longer count.
+    later = T0 + timedelta(hours=3)
+    assert await traffic.say(texts[0], later, **hate) == []
