@@ -22,6 +22,7 @@ from bot.policy import load_policy  # noqa: E402
 from models.classifier import EmbeddingClassifier  # noqa: E402
 from models.encoder import encode, prepare  # noqa: E402
 from models.evaluation import (  # noqa: E402
+    caught_and_false,
     flag_rates,
     intents_on,
     predict,
@@ -113,9 +114,7 @@ def main() -> int:
     )
     print(f"  {'intent confidence ECE':42} {rel.ece:.3f}")
     contrast = read_jsonl(own / "hate_contrast.jsonl")
-    counts = flag_rates(classifier, contrast, "hate", "hate")
-    hit, n = counts.pop("caught")
-    fa, na = sum(h for h, _ in counts.values()), sum(k for _, k in counts.values())
+    hit, n, fa, na = caught_and_false(flag_rates(classifier, contrast, "hate", "hate"))
     ok = "OK" if fa / na <= 0.05 else "ABOVE TARGET"
     print(f"  {'hate contrast: hateful caught, ours':42} {hit / n * 100:5.1f}")
     print(

@@ -166,3 +166,10 @@ def flag_rates(
         hit, n = counts.get(kind, (0, 0))
         counts[kind] = (hit + int(flag in c.flags), n + 1)
     return counts
+
+
+def caught_and_false(counts: dict[str, tuple[int, int]]) -> tuple[int, int, int, int]:
+    """From ``flag_rates``: (positives flagged, positives, others flagged, others)."""
+    rest = {k: v for k, v in counts.items() if k != "caught"}
+    hit, n = counts.get("caught", (0, 0))
+    return hit, n, sum(h for h, _ in rest.values()), sum(k for _, k in rest.values())

@@ -98,7 +98,7 @@ async def evaluate(args: argparse.Namespace, config: Config) -> int:
 
 
 def _own_sets(folder: Path, classifier: Any, intents: list[str]) -> None:
-    from models.evaluation import flag_rates, intents_on, read_jsonl
+    from models.evaluation import caught_and_false, flag_rates, intents_on, read_jsonl
 
     def rows(name: str) -> list[dict[str, Any]]:
         path = folder / name
@@ -134,9 +134,7 @@ def _own_sets(folder: Path, classifier: Any, intents: list[str]) -> None:
     if injection:
         others = [{"text": r["text"]} for r in community + contrast]
         counts = flag_rates(classifier, injection + others, "prompt_injection", "injection")
-        hit, n = counts.pop("caught", (0, 0))
-        fa = sum(h for h, _ in counts.values())
-        na = sum(k for _, k in counts.values())
+        hit, n, fa, na = caught_and_false(counts)
         print(
             f"injection [n={n} attempts, {na} other messages]  caught {hit / max(1, n):.1%}  "
             f"false flags {fa / max(1, na):.1%}"
@@ -147,9 +145,8 @@ def _own_sets(folder: Path, classifier: Any, intents: list[str]) -> None:
         )
     if contrast:
         counts = flag_rates(classifier, contrast, "hate", "hate")
-        hit, n = counts.pop("caught", (0, 0))
-        fa = sum(h for h, _ in counts.values())
-        na = sum(k for _, k in counts.values())
+        hit, n, fa, na = caught_and_false(counts)
+        counts.pop("caught", None)
         print(
             f"hate contrast [n={n} hateful, {na} not]  caught {hit / max(1, n):.1%}  "
             f"not-hate flagged {fa / max(1, na):.1%}"
