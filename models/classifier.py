@@ -35,8 +35,9 @@ WEIGHTS = Path(__file__).resolve().parent / "weights"
 SENTIMENTS = (Sentiment.NEGATIVE, Sentiment.NEUTRAL, Sentiment.POSITIVE)
 # Below this, an insult aimed at people is still not called toxic (the model disagrees).
 INSULT_FLOOR = 0.25
-# When the policy's attack examples say a message attacks someone, this head score agrees.
-ATTACK_FLOOR = 0.4
+# When the policy's attack examples say a message attacks someone, this head score agrees
+# (chosen on 5-fold predictions over TweetEval offensive train: 0.5 > 0.4 > 0.3).
+ATTACK_FLOOR = 0.5
 # Without insult words aimed at people, only a very confident model calls a message toxic.
 NO_LEXICON_FLOOR = 0.9
 # Regularisation of the intent model fitted on the policy's examples (chosen on the
