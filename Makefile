@@ -43,6 +43,7 @@ test: setup $(VENV)/.test-model $(VENV)/.browser
 bench: setup
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_draft.py
+	$(BIN)/python bench/bench_stage_two.py
 
 lint: setup
 	$(BIN)/ruff check bot adapters models tests bench
