@@ -192,11 +192,12 @@ class EmbeddingClassifier:
             return []
         return await asyncio.to_thread(self.classify_sync, [i.text for i in items])
 
-    def scores(self, texts: Sequence[str]) -> list[Scores]:
-        """The heads' raw outputs (also what evaluation reads)."""
+    def scores(self, texts: Sequence[str], *, ready: bool = False) -> list[Scores]:
+        """The heads' raw outputs (also what evaluation reads); ``ready`` when the texts
+        already went through ``encoder.prepare``."""
         heads = tone_heads()
         model = self._intent_model()
-        prepared = [prepare(t) for t in texts]
+        prepared = list(texts) if ready else [prepare(t) for t in texts]
         x = encode(prepared, batch_size=self.batch_size)
         intent = model.predict_proba(x)
         sentiment = heads.sentiment(x)
@@ -219,7 +220,7 @@ class EmbeddingClassifier:
     def classify_sync(self, texts: Sequence[str]) -> list[Classification]:
         th = self.thresholds()
         parts = [windows(clean(t)) for t in texts]
-        scores = self.scores([w for p in parts for w in p])
+        scores = self.scores([w for p in parts for w in p], ready=True)
         out: list[Classification] = []
         k = 0
         for part in parts:

@@ -38,8 +38,9 @@ def _load() -> Any:
 def clean(text: str) -> str:
     """Valid UTF-8, printable characters (and newlines, tabs) only, never empty."""
     valid = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    out = "".join(ch for ch in valid if ch.isprintable() or ch in "\n\t").strip()
-    return out or "(empty)"
+    if not valid.isprintable():
+        valid = "".join(ch for ch in valid if ch.isprintable() or ch in "\n\t")
+    return valid.strip() or "(empty)"
 
 
 def prepare(text: str) -> str:

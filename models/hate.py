@@ -29,13 +29,14 @@ class HateThresholds:
 
 def is_hate(folded: str, score: float, th: HateThresholds) -> bool:
     """``folded`` is ``signals.fold(text)``; ``score`` the hate head's probability."""
+    alone = score >= th.alone
+    if not alone and not signals.about_group(folded):
+        return False
     if signals.reports_or_rejects_hate(folded):
         return False
-    if score >= th.alone:
-        return True
-    if not signals.about_group(folded):
-        return False
-    return score >= th.with_group or signals.hateful(folded) or signals.group_violence(folded)
+    return (
+        alone or score >= th.with_group or signals.hateful(folded) or signals.group_violence(folded)
+    )
 
 
 def threatens_group(folded: str) -> bool:
