@@ -193,22 +193,32 @@ class Listener:
         raised += await self._raid(stored, at)
         return raised
 
+    async def _in_channel(
+        self, stored: StoredMessage, at: datetime, minutes: int, *columns: Any
+    ) -> Sequence[Any]:
+        """These columns of the messages of the stored message's channel in the last
+        ``minutes`` up to ``at``."""
+        msg, m = stored.message, t.messages.c
+        async with self._store.connect() as conn:
+            result = await conn.execute(
+                select(*columns).where(
+                    m.platform == str(msg.platform),
+                    m.channel_id == msg.conversation.channel_id,
+                    m.sent_at > at - timedelta(minutes=minutes),
+                    m.sent_at <= at,
+                )
+            )
+            rows: Sequence[Any] = result.all()
+            return rows
+
     async def _hate(self, stored: StoredMessage, at: datetime) -> list[Raised]:
         """Hate-flagged messages piling up in one channel."""
         cfg = self._policy().alerts.hate
         msg = stored.message
         m = t.messages.c
-        async with self._store.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(m.author_name, m.text, m.flags).where(
-                        m.platform == str(msg.platform),
-                        m.channel_id == msg.conversation.channel_id,
-                        m.sent_at > at - timedelta(minutes=cfg.window_minutes),
-                        m.sent_at <= at,
-                    )
-                )
-            ).all()
+        rows = await self._in_channel(
+            stored, at, cfg.window_minutes, m.author_name, m.text, m.flags
+        )
         hateful = [r for r in rows if "hate" in (r.flags or ())]
         if len(hateful) < cfg.min_messages:
             return []
@@ -312,17 +322,16 @@ class Listener:
         cfg = self._policy().alerts.raid
         msg = stored.message
         m = t.messages.c
-        async with self._store.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(m.author_id, m.author_name, m.author_joined_at, m.sent_at, m.text).where(
-                        m.platform == str(msg.platform),
-                        m.channel_id == msg.conversation.channel_id,
-                        m.sent_at > at - timedelta(minutes=cfg.window_minutes),
-                        m.sent_at <= at,
-                    )
-                )
-            ).all()
+        rows = await self._in_channel(
+            stored,
+            at,
+            cfg.window_minutes,
+            m.author_id,
+            m.author_name,
+            m.author_joined_at,
+            m.sent_at,
+            m.text,
+        )
         key = f"{msg.platform}:{msg.conversation.channel_id}"
         young = timedelta(days=cfg.new_account_days)
         new_accounts = {
