@@ -4,7 +4,9 @@ Events API over HTTP (signed) or Socket Mode, through slack-bolt. A middleware s
 message *before* Bolt acknowledges the event, so an event Slack considers delivered is in the
 store; Slack's retries and replays are deduplicated on ``event_id`` and on the message ts.
 Replies go in the message's thread and carry the outbox key in their metadata, so an unknown
-outcome is reconciled by reading the thread rather than posting twice.
+outcome is reconciled by reading the thread rather than posting twice. A reply is posted
+inert: ``&``, ``<`` and ``>`` are escaped, so ``<!channel>`` or ``<@U…>`` in a draft (the model
+may echo a member) or an edit shows as text and pings nobody.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot.domain import (
     Platform,
 )
 from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
+from bot.slack_approval.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://slack.com/api/"
@@ -239,7 +242,7 @@ class SlackCommunityAdapter:
             try:
                 resp = await self.client.chat_postMessage(
                     channel=ref.channel_id,
-                    text=part,
+                    text=escape(part),  # split first: an entity is never cut in two
                     thread_ts=thread,
                     metadata={
                         "event_type": METADATA_EVENT,

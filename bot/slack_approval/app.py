@@ -2,8 +2,13 @@
 
 It implements ``bot.approval.ApprovalChannel`` (cards, updates, admin alerts) and serves the
 Bolt app that receives the moderators' clicks, over HTTP (signed requests) or Socket Mode.
-Every click is acknowledged at once; the decision itself is a compare-and-set in the store,
-so double clicks, two moderators and Slack's retries post one reply.
+A decision is a compare-and-set in the store, written *before* the click or the modal is
+acknowledged (one CAS fits in Slack's 3 s): a click Slack showed as accepted is never lost,
+and double clicks, two moderators and Slack's retries post one reply.
+
+Everything sent to Slack goes through :meth:`SlackApproval._post`, ``_update`` and
+``_ephemeral``, which take mrkdwn built by :mod:`bot.slack_approval.mrkdwn` (a plain ``str`` is
+escaped): a member's ``<!channel>`` or disguised link arrives as inert text.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import NoResultFound
 
 from bot.config import ApprovalConfig
 from bot.domain import (
@@ -38,9 +44,16 @@ from bot.domain import (
 )
 from bot.errors import TactlineError
 from bot.policy import Policy
-from bot.slack_approval.cards import ACTIONS, card_blocks, escalate_modal, text_modal
+from bot.slack_approval.cards import (
+    ACTIONS,
+    card_blocks,
+    card_fallback,
+    escalate_modal,
+    text_modal,
+)
+from bot.slack_approval.mrkdwn import Mrkdwn, date, escape, fmt, link, subteam, user
 from bot.store import cards as card_store
-from bot.store.store import Store, StoredMessage, utcnow
+from bot.store.store import ApprovalOutcome, Store, StoredMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +67,34 @@ _VERDICT_WORDS = {
 }
 
 
-def _when(at: datetime) -> str:
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+# A successful user-group lookup is trusted this long: someone removed from the group stops
+# deciding within a minute even without the ``subteam_members_changed`` event.
+MEMBERS_TTL = 60.0
+# Errors of a delivery given up that do not mean "the platform refused it" (bot/delivery.py,
+# and Telegram's find_sent, which cannot look): the reply may be in the chat.
+_MAYBE_SENT = ("unknown outcome", "reconciliation failed")
 
 
 def slack_error(exc: SlackApiError) -> str:
     data = exc.response.data
     return str(data.get("error")) if isinstance(data, dict) else f"HTTP {exc.response.status_code}"
+
+
+class GroupLookupFailed(Exception):
+    """Slack would not list a user group's members: nobody can tell who is an approver."""
+
+    def __init__(self, usergroup: str, error: str, needed: str | None) -> None:
+        super().__init__(usergroup, error, needed)
+        self.usergroup, self.error, self.needed = usergroup, error, needed
+
+    def advice(self) -> str:
+        if self.error == "missing_scope":
+            scope = self.needed or "usergroups:read"
+            return (
+                f"the approval app lacks the `{scope}` scope, so Slack will not list user "
+                f"group {self.usergroup}: an admin must add it and reinstall the app"
+            )
+        return f"Slack would not list user group {self.usergroup} ({self.error})"
 
 
 def decision_of(stored: StoredMessage) -> Decision:
@@ -90,6 +124,7 @@ class SlackApproval:
         signing_secret: str | None = None,
         app_token: str | None = None,
         reminder_interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.client = AsyncWebClient(
@@ -110,7 +145,8 @@ class SlackApproval:
         self._app_token = app_token
         self._store: Store | None = None
         self._policy: Callable[[], Policy] | None = None
-        self._groups_cache: dict[str, tuple[float, set[str]]] = {}
+        self._groups_cache: dict[str, tuple[float, frozenset[str]]] = {}
+        self._clock = clock  # for the membership cache's expiry
         self._runner: Any = None
         self._socket: Any = None
         self._reminder_interval = reminder_interval
@@ -177,11 +213,10 @@ class SlackApproval:
             return
         if await card_store.card_for(self.store, stored.id, decision.group) is not None:
             return  # a retried job: the card is already there
-        blocks = card_blocks(stored, decision)
-        resp = await self.client.chat_postMessage(
-            channel=self.channel_for(decision.group),
-            blocks=blocks,
-            text=f"{stored.message.author.name}: {stored.message.text[:200]}",
+        resp = await self._post(
+            self.channel_for(decision.group),
+            card_fallback(stored.message.author.name, stored.message.text),
+            blocks=card_blocks(stored, decision),
         )
         await card_store.save_card(
             self.store,
@@ -196,11 +231,9 @@ class SlackApproval:
     ) -> None:
         card = await card_store.card_for(self.store, stored.id, decision.group)
         blocks = card_blocks(stored, decision, draft, notes)
-        text = f"Draft for {stored.message.author.name}: {(draft.text or '')[:200]}"
+        text = card_fallback(f"Draft for {stored.message.author.name}", draft.text)
         if card is None:
-            resp = await self.client.chat_postMessage(
-                channel=self.channel_for(decision.group), blocks=blocks, text=text
-            )
+            resp = await self._post(self.channel_for(decision.group), text, blocks=blocks)
             card = await card_store.save_card(
                 self.store,
                 message_id=stored.id,
@@ -210,9 +243,7 @@ class SlackApproval:
                 draft_id=draft.id,
             )
         else:
-            await self.client.chat_update(
-                channel=card.channel, ts=card.ts, blocks=blocks, text=text
-            )
+            await self._update(card.channel, card.ts, text, blocks)
             await card_store.attach_draft(self.store, card.id, draft.id)
 
     async def delivery_result(
@@ -220,127 +251,200 @@ class SlackApproval:
     ) -> None:
         if receipt is not None:
             where = (
-                f"<{receipt.permalink}|view the reply>"
+                link(receipt.permalink, "view the reply")
                 if receipt.permalink
-                else f"message {', '.join(receipt.platform_message_ids)}"
+                else fmt("message {}", ", ".join(receipt.platform_message_ids))
             )
-            line = f"📬 Posted on {receipt.platform} {_when(receipt.sent_at)}: {where}"
+            line = fmt("📬 Posted on {} {}: {}", receipt.platform, date(receipt.sent_at), where)
+        elif any(marker in (error or "") for marker in _MAYBE_SENT):
+            # The send may have reached the platform: "nothing was posted" would invite a
+            # moderator to post the reply twice.
+            line = fmt(
+                "⚠️ Delivery outcome unknown ({}). The reply *may have been posted* — check "
+                "the chat{} before posting it again. The admins were told.",
+                error,
+                await self._chat_link(draft_id),
+            )
         else:
-            line = f"⚠️ Not delivered: {error}. Nothing was posted; the admins were told."
+            line = fmt("⚠️ Not delivered: {}. The admins were told.", error)
         await self._refresh(draft_id, extra=line)
 
     async def admin_alert(self, text: str) -> None:
+        """Post an alert to the approval channel. ``text`` is plain text (member excerpts,
+        error messages) and is escaped; pass :class:`Mrkdwn` to keep markup."""
         try:
-            await self.client.chat_postMessage(
-                channel=self.config.channel, text=f":rotating_light: {text}"
-            )
+            await self._post(self.config.channel, Mrkdwn(":rotating_light: ") + text)
         except SlackApiError as exc:
             log.error("could not post an admin alert to Slack (%s): %s", slack_error(exc), text)
 
+    # -- the one way out -------------------------------------------------------------------
+
+    async def _post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> Any:
+        """chat.postMessage with ``text`` as mrkdwn (a plain ``str`` is escaped)."""
+        args: dict[str, Any] = {"channel": channel, "text": escape(text)}
+        if blocks is not None:
+            args["blocks"] = blocks
+        if thread_ts is not None:
+            args["thread_ts"] = thread_ts
+        return await self.client.chat_postMessage(**args)
+
+    async def _update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Any:
+        return await self.client.chat_update(
+            channel=channel, ts=ts, text=escape(text), blocks=blocks
+        )
+
+    async def _chat_link(self, draft_id: int) -> Mrkdwn:
+        """`` (link to the source message)`` when the platform gave one."""
+        draft = await self.store.draft(draft_id)
+        permalink = (await self.store.message(draft.message_id)).message.raw.get("permalink")
+        if isinstance(permalink, str) and permalink:
+            return Mrkdwn(" (") + link(permalink, "open the message") + Mrkdwn(")")
+        return Mrkdwn("")
+
     # -- cards -----------------------------------------------------------------------------
 
-    async def _refresh(self, draft_id: int, *, extra: str | None = None) -> None:
+    async def _refresh(self, draft_id: int, *, extra: Mrkdwn | None = None) -> None:
         card = await card_store.card_for_draft(self.store, draft_id)
         if card is None:
             return
         draft = await self.store.draft(draft_id)
         stored = await self.store.message(card.message_id)
         verdict = await card_store.last_verdict(self.store, draft_id)
-        lines = []
+        lines: list[Mrkdwn] = []
         if verdict is not None:
             actor, word, at, reason, target = verdict
-            line = f"{_VERDICT_WORDS.get(word, word)} by <@{actor}> {_when(at)}"
+            line = fmt("{} by {} {}", _VERDICT_WORDS.get(word, word), user(actor), date(at))
             if reason:
-                line += f" — “{reason}”"
+                line += fmt(" — “{}”", reason)
             if target:
-                line += f" → {target}"
+                line += fmt(" → {}", target)
             lines.append(line)
         if draft.status == DraftStatus.STALE:
-            lines.append("⏸️ The source message was edited or deleted: nothing was posted.")
+            lines.append(escape("⏸️ The source message was edited or deleted: nothing was posted."))
         if extra:
             lines.append(extra)
-        outcome = "\n".join(lines) if lines else None
-        await self.client.chat_update(
-            channel=card.channel,
-            ts=card.ts,
-            text=f"Draft {draft_id}: {draft.status}",
-            blocks=card_blocks(stored, decision_of(stored), draft, outcome=outcome),
+        outcome = Mrkdwn("\n").join(lines) if lines else None
+        await self._update(
+            card.channel,
+            card.ts,
+            f"Draft {draft_id}: {draft.status}",
+            card_blocks(stored, decision_of(stored), draft, outcome=outcome),
         )
 
     # -- who may act -------------------------------------------------------------------------
 
-    async def allowed(self, user: str, group: str) -> bool:
+    async def allowed(self, user_id: str, group: str) -> bool:
+        """Whether ``user_id`` is one of the group's approvers (listed, or a member of a
+        listed user group). Raises :class:`GroupLookupFailed` when the answer depends on a
+        user group Slack would not list."""
         assert self._policy is not None
-        policy = self._policy()
-        entry = policy.groups.get(group)
+        entry = self._policy().groups.get(group)
         if entry is None:
             return False
-        if user in entry.approvers:
+        if user_id in entry.approvers:
             return True
+        failed: GroupLookupFailed | None = None
         for ref in entry.approvers:
-            if ref.startswith("S") and user in await self._members(ref):
-                return True
+            if not ref.startswith("S"):
+                continue
+            try:
+                if user_id in await self._members(ref):
+                    return True
+            except GroupLookupFailed as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
         return False
 
-    async def _members(self, usergroup: str) -> set[str]:
+    async def _members(self, usergroup: str) -> frozenset[str]:
+        """A user group's members, cached for ``MEMBERS_TTL`` seconds (or until Slack says
+        the group changed). A failed lookup is never cached: it raises every time, so the
+        approvers are let in as soon as the cause is fixed."""
         cached = self._groups_cache.get(usergroup)
-        if cached and time.monotonic() - cached[0] < 300:
+        if cached and self._clock() - cached[0] < MEMBERS_TTL:
             return cached[1]
         try:
             resp = await self.client.usergroups_users_list(usergroup=usergroup)
-            members = set(resp.get("users") or [])
         except SlackApiError as exc:
-            log.warning("cannot list user group %s: %s", usergroup, slack_error(exc))
-            members = set()
-        self._groups_cache[usergroup] = (time.monotonic(), members)
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            failed = GroupLookupFailed(usergroup, slack_error(exc), data.get("needed"))
+            log.error("cannot list user group %s: %s", usergroup, failed.advice())
+            raise failed from None
+        members = frozenset(resp.get("users") or [])
+        self._groups_cache[usergroup] = (self._clock(), members)
         return members
 
+    async def _group_changed(self, event: dict[str, Any]) -> None:
+        """``subteam_members_changed``: forget the group's cached members at once."""
+        self._groups_cache.pop(str(event.get("subteam_id") or ""), None)
+
     async def _ephemeral(self, body: dict[str, Any], text: str) -> None:
+        """A notice only the clicker sees; ``text`` is escaped unless it is ``Mrkdwn``."""
         channel = (body.get("channel") or {}).get("id") or self.config.channel
         try:
             await self.client.chat_postEphemeral(
-                channel=channel, user=body["user"]["id"], text=text
+                channel=channel, user=body["user"]["id"], text=escape(text)
             )
         except SlackApiError as exc:
             log.warning("ephemeral notice failed: %s", slack_error(exc))
 
-    async def _check(self, body: dict[str, Any], draft_id: int) -> str | None:
-        """The group of a draft the user may decide now, or None (and the user is told)."""
-        user = body["user"]["id"]
+    async def _refusal(self, body: dict[str, Any], draft_id: int) -> str | None:
+        """Why the clicker may not decide this draft now, or None when they may."""
         try:
             draft = await self.store.draft(draft_id)
-        except TactlineError:
-            await self._ephemeral(body, "This draft no longer exists.")
-            return None
-        group = await card_store.draft_group(self.store, draft_id)
+            group = await card_store.draft_group(self.store, draft_id)
+        except (NoResultFound, TactlineError):
+            return "This draft no longer exists: nothing done."
         if draft.status != DraftStatus.PENDING:
             why = (
                 "its source message was edited or deleted"
                 if draft.status == DraftStatus.STALE
                 else f"it is already {draft.status}"
             )
-            await self._ephemeral(body, f"Nothing done: {why}.")
-            return None
-        if not await self.allowed(user, group):
-            await self._ephemeral(body, f"Only the {group} approvers can decide this draft.")
-            return None
-        return group
+            return f"Nothing done: {why}."
+        try:
+            if not await self.allowed(body["user"]["id"], group):
+                return f"Only the {group} approvers can decide this draft."
+        except GroupLookupFailed as exc:
+            return f"Nothing done: cannot tell whether you are a {group} approver: {exc.advice()}."
+        return None
+
+    async def _check(self, body: dict[str, Any], draft_id: int) -> bool:
+        """Whether the clicker may decide the draft now (if not, they are told why)."""
+        refusal = await self._refusal(body, draft_id)
+        if refusal is not None:
+            await self._ephemeral(body, refusal)
+        return refusal is None
 
     # -- Bolt handlers -----------------------------------------------------------------------
 
     def _register(self) -> None:
         self.bolt.action(re.compile(f"^({'|'.join(ACTIONS)})$"))(self._on_action)
         self.bolt.view(re.compile("^(edit|take_over|reject|escalate)$"))(self._on_submit)
+        self.bolt.event("subteam_members_changed")(self._group_changed)
 
     async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
         verb, draft_id = action["action_id"], int(action["value"])
-        if await self._check(body, draft_id) is None:
+        if verb == "approve":
+            # Decide, then acknowledge: once Slack shows the click as accepted, the approval
+            # is in the store (a crash in between leaves the click unacknowledged instead).
+            try:
+                done = await self._decide_now(body, draft_id, Verdict.APPROVE)
+            finally:
+                await ack()
+            await self._after(body, draft_id, done)
+            return
+        await ack()  # a modal opens; nothing is decided until it is submitted
+        if not await self._check(body, draft_id):
             return
         draft = await self.store.draft(draft_id)
-        if verb == "approve":
-            await self._decide(body, draft_id, Verdict.APPROVE)
-            return
         if verb == "escalate":
             assert self._policy is not None
             group = await card_store.draft_group(self.store, draft_id)
@@ -369,38 +473,64 @@ class SlackApproval:
         if kind in ("edit", "take_over", "reject") and not text.strip():
             await ack(response_action="errors", errors={"text": "This cannot be empty."})
             return
-        await ack()
-        if await self._check(body, draft_id) is None:
-            return
+        kw: dict[str, Any]
         if kind == "escalate":
-            target = values["group"]["group"]["selected_option"]["value"]
-            await self._decide(
-                body, draft_id, Verdict.ESCALATE, reason=text or None, target_group=target
-            )
+            target = (
+                ((values.get("group") or {}).get("group") or {}).get("selected_option") or {}
+            ).get("value") or ""
+            assert self._policy is not None
+            if target not in self._policy().groups:
+                # A draft for a group the policy does not know would wait for nobody.
+                await ack(
+                    response_action="errors",
+                    errors={"group": f"No group “{target}” in the policy: choose another."},
+                )
+                return
+            verdict, kw = Verdict.ESCALATE, {"reason": text or None, "target_group": target}
         elif kind == "reject":
-            await self._decide(body, draft_id, Verdict.REJECT, reason=text)
+            verdict, kw = Verdict.REJECT, {"reason": text}
         else:
             verdict = Verdict.EDIT if kind == "edit" else Verdict.TAKE_OVER
-            await self._decide(body, draft_id, verdict, edited_text=text)
+            kw = {"edited_text": text}
+        # As for a click: the decision is written before Slack closes the modal.
+        try:
+            done = await self._decide_now(body, draft_id, verdict, **kw)
+        finally:
+            await ack()
+        await self._after(body, draft_id, done)
 
-    async def _decide(
+    async def _decide_now(
         self, body: dict[str, Any], draft_id: int, verdict: Verdict, **kw: Any
-    ) -> None:
+    ) -> ApprovalOutcome | str:
+        """Check and compare-and-set, quickly (before the ack): the outcome, or what to tell
+        the clicker."""
+        refusal = await self._refusal(body, draft_id)
+        if refusal is not None:
+            return refusal
         try:
             outcome = await self.store.decide_draft(
                 ApprovalDecision(
                     draft_id=draft_id, actor=body["user"]["id"], at=utcnow(), verdict=verdict, **kw
                 )
             )
+        except NoResultFound:
+            return "This draft no longer exists: nothing done."
         except TactlineError as exc:
-            await self._ephemeral(body, f"Nothing done: {exc}.")
-            return
+            return f"Nothing done: {exc}."
         if not outcome.applied:
-            await self._ephemeral(body, f"Nothing done: the draft is {outcome.reason}.")
+            return f"Nothing done: the draft is {outcome.reason}."
+        return outcome
+
+    async def _after(
+        self, body: dict[str, Any], draft_id: int, done: ApprovalOutcome | str
+    ) -> None:
+        """After the ack: tell the clicker, or show the decision on the cards."""
+        if isinstance(done, str):
+            await self._ephemeral(body, done)
             return
-        await self._refresh(draft_id, extra="Posting…" if outcome.outbox_id else None)
-        if outcome.new_draft_id is not None:
-            await self._escalated(outcome.new_draft_id)
+        await self._refresh(draft_id, extra=Mrkdwn("Posting…") if done.outbox_id else None)
+        if done.new_draft_id is not None:
+            await self._escalated(done.new_draft_id)
 
     async def _escalated(self, new_draft_id: int) -> None:
         draft = await self.store.draft(new_draft_id)
@@ -418,10 +548,10 @@ class SlackApproval:
         notes = (f"escalated to {group}",)
         existing = await card_store.card_for(self.store, stored.id, group)
         if existing is None:
-            resp = await self.client.chat_postMessage(
-                channel=self.channel_for(group),
+            resp = await self._post(
+                self.channel_for(group),
+                card_fallback(f"Escalated to {group}", stored.message.text),
                 blocks=card_blocks(stored, decision, draft, notes),
-                text=f"Escalated to {group}: {stored.message.text[:200]}",
             )
             await card_store.save_card(
                 self.store,
@@ -452,15 +582,19 @@ class SlackApproval:
             if now - since < target or now - last < target:
                 continue
             waited = int((now - since).total_seconds() // 60)
-            mentions = " ".join(
-                f"<!subteam^{a}>" if a.startswith("S") else f"<@{a}>" for a in entry.approvers
+            mentions = Mrkdwn(" ").join(
+                subteam(a) if a.startswith("S") else user(a) for a in entry.approvers
             )
             try:
-                await self.client.chat_postMessage(
-                    channel=card.channel,
+                await self._post(
+                    card.channel,
+                    fmt(
+                        "⏰ This draft has waited {} min (target {} min). {}",
+                        waited,
+                        entry.respond_within_minutes,
+                        mentions,
+                    ),
                     thread_ts=card.ts,
-                    text=f"⏰ This draft has waited {waited} min (target "
-                    f"{entry.respond_within_minutes} min). {mentions}",
                 )
             except SlackApiError as exc:
                 log.warning("reminder failed: %s", slack_error(exc))

@@ -4,21 +4,13 @@ cards appear, clicks decide once, only approvers may act, forged requests are re
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
+from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
 from adapters.fake import FakeAdapter
-from bot.app import App, open_app
+from bot.app import open_app
 from bot.config import ApprovalConfig, Config, DatabaseConfig, PoliciesConfig
 from bot.domain import DraftStatus, Platform
 from bot.slack_approval import SlackApproval
@@ -26,155 +18,20 @@ from bot.store import open_store
 from tests.builders import make_message
 from tests.doubles import RuleClassifier, TemplateDrafter
 from tests.servers.slack import SlackServer
-
-REPO = Path(__file__).resolve().parents[2]
-SECRET = "test-signing-secret"
-
-
-@dataclass
-class Env:
-    app: App
-    fake: FakeAdapter
-    slack: SlackServer
-    approval: SlackApproval
-    url: str
-
-    async def drain(self) -> None:
-        await asyncio.wait_for(self.app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
-        self.app.worker._started = False
-
-    async def post(self, payload: dict[str, Any], *, secret: str = SECRET, age: float = 0) -> int:
-        body = urlencode({"payload": json.dumps(payload)})
-        ts = str(int(time.time() - age))
-        sig = (
-            "v0="
-            + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-        )
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                self.url,
-                data=body,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Slack-Request-Timestamp": ts,
-                    "X-Slack-Signature": sig,
-                },
-            ) as resp,
-        ):
-            return resp.status
-
-    async def click(self, verb: str, draft_id: int, user: str = "U_ANA", **kw: Any) -> int:
-        return await self.post(
-            {
-                "type": "block_actions",
-                "user": {"id": user},
-                "team": {"id": "T1"},
-                "api_app_id": "A1",
-                "trigger_id": f"trigger-{verb}",
-                "channel": {"id": "C_APPROVE"},
-                "container": {"type": "message", "channel_id": "C_APPROVE"},
-                "actions": [
-                    {
-                        "type": "button",
-                        "action_id": verb,
-                        "block_id": "decide",
-                        "value": str(draft_id),
-                        "action_ts": "1",
-                    }
-                ],
-                **kw,
-            }
-        )
-
-    async def submit(
-        self,
-        kind: str,
-        draft_id: int,
-        text: str = "",
-        user: str = "U_ANA",
-        group: str | None = None,
-    ) -> int:
-        values: dict[str, Any] = {"text": {"text": {"type": "plain_text_input", "value": text}}}
-        if group:
-            values["group"] = {
-                "group": {"type": "static_select", "selected_option": {"value": group}}
-            }
-        return await self.post(
-            {
-                "type": "view_submission",
-                "user": {"id": user},
-                "team": {"id": "T1"},
-                "api_app_id": "A1",
-                "trigger_id": "t",
-                "view": {
-                    "id": "V1",
-                    "type": "modal",
-                    "callback_id": kind,
-                    "private_metadata": str(draft_id),
-                    "state": {"values": values},
-                },
-            }
-        )
-
-
-async def eventually(check: Callable[[], Any], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
+from tests.slack_approval.harness import (
+    REPO,
+    Env,
+    card_text,
+    eventually,
+    pending_draft,
+    running_env,
+)
 
 
 @pytest.fixture
 async def env(db_url: str) -> AsyncIterator[Env]:
-    slack = SlackServer(
-        token="xoxb-test", user_groups={"S0COMMUNITY": ["U_ANA", "U_BEN"], "S0SUPPORT": ["U_SUE"]}
-    )
-    await slack.start()
-    await (await open_store(db_url, upgrade=True)).aclose()
-    approval_cfg = ApprovalConfig(
-        enabled=True,
-        mode="http",
-        channel="C_APPROVE",
-        channels={"legal": "C_LEGAL"},
-        api_base_url=slack.base_url,
-        http_port=0,
-    )
-    config = Config(
-        database=DatabaseConfig(url=db_url),
-        approval=approval_cfg,
-        policies=PoliciesConfig(path=str(REPO / "policies")),
-    )
-    approval = SlackApproval(approval_cfg, token="xoxb-test", signing_secret=SECRET)
-    fake = FakeAdapter(platform=Platform.DISCORD)
-    async with open_app(
-        config,
-        adapters=[fake],
-        approvals=approval,
-        drafter=TemplateDrafter(),
-        classifier_factory=RuleClassifier,
-    ) as app:
-        approval.bind(store=app.store, policy=app.policy.current)
-        await approval.start()
-        await fake.start(app.sink)
-        yield Env(app, fake, slack, approval, f"http://127.0.0.1:{approval.http_port}/slack/events")
-        await approval.stop()
-    await slack.stop()
-
-
-async def pending_draft(env: Env) -> int:
-    [p] = await env.app.store.pending_drafts()
-    return p.draft.id
-
-
-def card_text(env: Env) -> str:
-    return json.dumps(list(env.slack.messages.values()), ensure_ascii=False)
+    async with running_env(db_url) as e:
+        yield e
 
 
 async def test_card_then_approve_posts_exactly_once(env: Env) -> None:
