@@ -21,6 +21,7 @@ from adapters.fake import FakeAdapter
 from bot.app import App, open_app
 from bot.config import ApprovalConfig, Config, DatabaseConfig, PoliciesConfig
 from bot.domain import Platform
+from bot.pipeline import ClassifierFactory
 from bot.slack_approval import SlackApproval
 from bot.store import open_store
 from models.base import Drafter
@@ -38,6 +39,7 @@ class Env:
     slack: SlackServer
     approval: SlackApproval
     url: str
+    last_body: str = ""  # the body of the last answer to a signed request (ack payloads)
 
     async def drain(self) -> None:
         await asyncio.wait_for(self.app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
@@ -84,6 +86,7 @@ class Env:
                 },
             ) as resp,
         ):
+            self.last_body = await resp.text()
             return resp.status
 
     async def click(self, verb: str, draft_id: int, user: str = "U_ANA", **kw: Any) -> int:
@@ -160,6 +163,8 @@ async def running_env(
     drafter: Drafter | None = None,
     fake: FakeAdapter | None = None,
     user_groups: dict[str, list[str]] | None = None,
+    classifier_factory: ClassifierFactory = RuleClassifier,
+    clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[Env]:
     slack = SlackServer(
         token="xoxb-test",
@@ -182,7 +187,7 @@ async def running_env(
         approval=approval_cfg,
         policies=PoliciesConfig(path=str(REPO / "policies")),
     )
-    approval = SlackApproval(approval_cfg, token="xoxb-test", signing_secret=SECRET)
+    approval = SlackApproval(approval_cfg, token="xoxb-test", signing_secret=SECRET, clock=clock)
     fake = fake or FakeAdapter(platform=Platform.DISCORD)
     try:
         async with open_app(
@@ -190,7 +195,7 @@ async def running_env(
             adapters=[fake],
             approvals=approval,
             drafter=drafter or TemplateDrafter(),
-            classifier_factory=RuleClassifier,
+            classifier_factory=classifier_factory,
         ) as app:
             approval.bind(store=app.store, policy=app.policy.current)
             await approval.start()
