@@ -184,6 +184,33 @@ async def test_send_in_thread_with_key_and_reconcile(slack: SlackServer) -> None
     assert receipt.platform_message_ids
 
 
+async def test_replies_are_posted_inert(slack: SlackServer) -> None:
+    """A draft or an edit carrying mass mentions, a user mention or a disguised link pings
+    nobody and links nowhere in the community: Slack receives it escaped, and shows it as
+    typed."""
+    hostile = (
+        "Thanks <!channel> <!here> <!everyone> @everyone <@U0CEO> "
+        "<https://evil.example|status page> a&b &lt;"
+    )
+    adapter = await started(slack, Sink())
+    try:
+        await adapter.send(outbound(hostile))
+        # Split first, escaped after: an entity is never cut between two messages.
+        long = await adapter.send(outbound("a<b & c. " * 600, key="tl-long"))
+    finally:
+        await adapter.stop()
+    first, *parts = slack.called("chat.postMessage")
+    assert first.args["text"] == (
+        "Thanks &lt;!channel&gt; &lt;!here&gt; &lt;!everyone&gt; @everyone &lt;@U0CEO&gt; "
+        "&lt;https://evil.example|status page&gt; a&amp;b &amp;lt;"
+    )
+    assert not first.args.get("link_names") and first.args.get("parse") in (None, "none")
+    assert len(long.platform_message_ids) == len(parts) == 2
+    for part in parts:
+        text = part.args["text"]
+        assert "<" not in text and text.count("&") == text.count("&lt;") + text.count("&amp;")
+
+
 async def test_send_faults(slack: SlackServer) -> None:
     adapter = await started(slack, Sink())
     try:
