@@ -36,6 +36,7 @@ from bot.domain import (
     Platform,
 )
 from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
+from bot.redact import exception_text
 
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://discord.com/api/v10"
@@ -159,6 +160,10 @@ class DiscordAdapter:
         self._gaps: dict[int, int] = {}  # channel id -> first message id the store missed
         self._catch_up_task: asyncio.Task[None] | None = None
 
+    def _text(self, exc: BaseException) -> str:
+        """An error as text for logs, health and alerts, the token hidden whatever it says."""
+        return exception_text(exc, (self._token,))
+
     def health(self) -> AdapterHealth:
         connected = self._connected and self._client is not None and not self._client.is_closed()
         return AdapterHealth(self.name, connected, self._last_event, self._last_error)
@@ -219,7 +224,7 @@ class DiscordAdapter:
                     if self._client.ws is not None:  # stops its heartbeat thread too
                         with contextlib.suppress(Exception):
                             await self._client.ws.close(code=4000)
-                    self._last_error = f"gateway: {exc.__class__.__name__}: {exc}"
+                    self._last_error = f"gateway: {exc.__class__.__name__}: {self._text(exc)}"
                     log.exception("discord: gateway failed; reconnecting in %.0fs", delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 60.0)
@@ -228,9 +233,9 @@ class DiscordAdapter:
         except discord.PrivilegedIntentsRequired:
             self._fatal, self._permanent = FATAL_CLOSE_CODES[4014], True
         except discord.LoginFailure as exc:
-            self._fatal, self._permanent = f"the bot token was refused ({exc})", True
+            self._fatal, self._permanent = f"the bot token was refused ({self._text(exc)})", True
         except Exception as exc:  # the adapter reports, the other adapters keep going
-            self._fatal = f"{exc.__class__.__name__}: {exc}"
+            self._fatal = f"{exc.__class__.__name__}: {self._text(exc)}"
         finally:
             self._connected = False
             if self._fatal:
@@ -300,7 +305,7 @@ class DiscordAdapter:
                         await self._on_message(message)
                         count += 1
                 except discord.HTTPException as exc:
-                    log.warning("discord backfill of #%s failed: %s", channel.name, exc)
+                    log.warning("discord backfill of #%s failed: %s", channel.name, self._text(exc))
                     continue
                 if count:
                     log.info("discord: backfilled %d message(s) in #%s", count, channel.name)
@@ -319,7 +324,7 @@ class DiscordAdapter:
                 "discord: could not store message %s (%s); it will be read again from the "
                 "channel history",
                 message.id,
-                exc,
+                self._text(exc),
             )
             if self._catch_up_task is None or self._catch_up_task.done():
                 self._catch_up_task = asyncio.create_task(self._catch_up(), name="discord-gaps")

@@ -14,6 +14,7 @@ from pathlib import Path
 import bot.commands
 from bot.config import Config, load_config
 from bot.errors import TactlineError
+from bot.redact import install_log_redaction, redact, remember
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -59,12 +60,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("httpx", "aiohttp.access", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_redaction()
     try:
         config: Config = load_config(_config_path(args.config))
+        for name in config.secret_env_names():
+            remember(os.environ.get(name))
         code: int = asyncio.run(args.handler(args, config))
         return code
     except TactlineError as exc:
-        print(f"tactline: error: {exc}", file=sys.stderr)
+        print(f"tactline: error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("tactline: interrupted", file=sys.stderr)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
+from bot.redact import remember
 
 
 class _Section(BaseModel):
@@ -163,12 +164,24 @@ class Config(_Section):
                     return prefix + str(path.resolve())
         return url
 
+    def secret_env_names(self) -> tuple[str, ...]:
+        """Every environment variable this config names as holding a secret (set or not)."""
+        a = self.approval
+        names = [a.bot_token_env, a.app_token_env, a.signing_secret_env]
+        for p in (self.adapters.discord, self.adapters.telegram, self.adapters.slack):
+            names += [p.token_env, p.app_token_env or "", p.signing_secret_env or ""]
+        # the defaults used when the Slack community table leaves them out (adapters/__init__)
+        names += ["TACTLINE_SLACK_COMMUNITY_APP_TOKEN", "TACTLINE_SLACK_COMMUNITY_SIGNING_SECRET"]
+        names.append(self.models.drafter.api_key_env or "")
+        return tuple(dict.fromkeys(n for n in names if n))
+
 
 def secret(env_var: str, *, what: str) -> str:
     """Read a secret from the environment; the error names the variable, never a value."""
     value = os.environ.get(env_var, "")
     if not value:
         raise ConfigError("environment", env_var, f"{what} is not set")
+    remember(value)  # hidden from every log line and error text from now on
     return value
 
 

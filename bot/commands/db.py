@@ -6,6 +6,7 @@ import argparse
 
 from bot.config import Config
 from bot.migrations import head_revision
+from bot.redact import safe_url
 from bot.store.store import open_store
 
 
@@ -27,10 +28,11 @@ async def upgrade(args: argparse.Namespace, config: Config) -> int:
         after = await store.current_revision()
     finally:
         await store.aclose()
+    shown = safe_url(config.database_url)  # never the password
     if before == after:
-        print(f"database already at revision {after}")
+        print(f"database {shown} already at revision {after}")
     else:
-        print(f"database migrated from {before or 'empty'} to {after}")
+        print(f"database {shown} migrated from {before or 'empty'} to {after}")
     return 0
 
 
@@ -42,5 +44,6 @@ async def current(args: argparse.Namespace, config: Config) -> int:
         await store.aclose()
     head = head_revision()
     hint = "" if rev == head else " - run `tactline db upgrade`"
-    print(f"revision {rev or 'none'} (latest {head}){hint}")
+    shown = safe_url(config.database_url)
+    print(f"database {shown}: revision {rev or 'none'} (latest {head}){hint}")
     return 0 if rev == head else 1
