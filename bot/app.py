@@ -16,7 +16,7 @@ from bot.delivery import Deliverer
 from bot.domain import InboundMessage, IntentSpec, Platform
 from bot.errors import TactlineError
 from bot.listening.listener import Listener
-from bot.pipeline import ClassifierFactory, Pipeline
+from bot.pipeline import ClassifierFactory, FactMeaning, MeaningFactory, Pipeline
 from bot.policy import Policy, PolicyErrors, PolicyWatcher
 from bot.store.store import Store, open_store
 from bot.worker import Worker
@@ -92,6 +92,13 @@ def default_classifier_factory(config: Config) -> ClassifierFactory:
     return make
 
 
+def fact_meaning(policy: Policy) -> FactMeaning:
+    """The policy's facts embedded with the classifier's encoder, for picking by meaning."""
+    from models.facts import FactIndex
+
+    return FactIndex({f.id: (f.text, f.text_fr or "", *f.questions) for f in policy.facts})
+
+
 def default_drafter(config: Config) -> Drafter:
     """The configured drafter backend on the configured (installed) model."""
     from models.backends import make_backend
@@ -132,6 +139,7 @@ async def open_app(
     approvals: ApprovalChannel | None = None,
     drafter: Drafter | None = None,
     classifier_factory: ClassifierFactory | None = None,
+    meaning: MeaningFactory | None = None,
     policy_errors: Callable[[PolicyErrors], object] | None = None,
 ) -> AsyncIterator[App]:
     """Build every part from ``config`` (parts given explicitly replace the defaults)."""
@@ -159,6 +167,9 @@ async def open_app(
             classifier_factory=classifier_factory or default_classifier_factory(config),
             drafter=drafter,
             approvals=approvals,
+            # The real classifier's embeddings also pick facts by meaning; a classifier given
+            # in its place (tests) comes with keywords only unless meaning is given too.
+            meaning=meaning or (fact_meaning if classifier_factory is None else None),
         )
         by_platform = {a.platform: a for a in adapters}
         deliverer = Deliverer(

@@ -186,6 +186,13 @@ class DraftBrief:
     author_name: str = ""
     context: tuple[ContextMessage, ...] = ()
     flags: frozenset[str] = frozenset()
+    fact_ids: tuple[str, ...] = ()  # the ids of ``facts``, same order
+    # True when facts[0] answers the message: the draft must carry its key items (addresses,
+    # links, menu paths, error codes) or say them; False: no fact answers, so the draft must
+    # not answer in the brand's name (it says who will follow up).
+    answered: bool = False
+    group_label: str = ""  # who follows up ("Customer support"), for drafts that cannot answer
+    examples: tuple[tuple[str, str], ...] = ()  # (message, approved reply) from the policy
 
 
 @dataclass(frozen=True, slots=True)

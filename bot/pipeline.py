@@ -7,8 +7,9 @@ and the unique (message, version) draft key keeps a retry from drafting twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from typing import Protocol
 
 from bot.approval import ApprovalChannel
 from bot.domain import (
@@ -30,6 +31,16 @@ log = logging.getLogger(__name__)
 ClassifierFactory = Callable[[Sequence[IntentSpec]], Classifier]
 
 
+class FactMeaning(Protocol):
+    """How close each message is in meaning to each of the policy's facts."""
+
+    async def scores(self, messages: Sequence[str]) -> list[dict[str, float]]: ...
+
+
+# Builds the meaning index for a policy's facts (rebuilt when the policy changes).
+MeaningFactory = Callable[[Policy], FactMeaning]
+
+
 def _intents_key(intents: Sequence[IntentSpec]) -> tuple[object, ...]:
     return tuple(
         (i.name, i.description, tuple(sorted((k, tuple(v)) for k, v in i.examples.items())))
@@ -47,6 +58,7 @@ class Pipeline:
         drafter: Drafter,
         approvals: ApprovalChannel,
         listener: Listener | None = None,
+        meaning: MeaningFactory | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
@@ -56,6 +68,8 @@ class Pipeline:
         self._listener = listener
         self._classifier: Classifier | None = None
         self._classifier_key: tuple[object, ...] | None = None
+        self._meaning_factory = meaning
+        self._meaning: tuple[str, FactMeaning] | None = None
 
     def classifier(self, policy: Policy) -> Classifier:
         """The classifier for the policy's intents, rebuilt only when the intents change."""
@@ -64,6 +78,19 @@ class Pipeline:
             self._classifier = self._classifier_factory(policy.intents)
             self._classifier_key = key
         return self._classifier
+
+    async def meaning(self, policy: Policy, text: str) -> Mapping[str, float] | None:
+        """Closeness of ``text`` to each fact; None without an index (keywords only)."""
+        if self._meaning_factory is None or not policy.facts:
+            return None
+        if self._meaning is None or self._meaning[0] != policy.version:
+            self._meaning = (policy.version, self._meaning_factory(policy))
+        try:
+            [scores] = await self._meaning[1].scores([text])
+        except Exception:  # facts by keywords still work: never hold a message up
+            log.exception("fact meaning failed; facts picked by keywords only")
+            return None
+        return scores
 
     async def process(self, message_ids: Sequence[int]) -> None:
         """Take a batch of stored messages through classify → decide → draft."""
@@ -96,6 +123,7 @@ class Pipeline:
             stored.classification,
             context=context,
             auto_sends_in_window=recent,
+            meaning=await self.meaning(policy, stored.message.text),
         )
         await self._store.save_decision(stored.id, decision)
         await self._approvals.message_decided(stored, decision)
@@ -153,4 +181,4 @@ def describe(c: Classification) -> str:
     )
 
 
-__all__ = ["ClassifierFactory", "Decision", "Pipeline", "describe"]
+__all__ = ["ClassifierFactory", "Decision", "FactMeaning", "MeaningFactory", "Pipeline", "describe"]

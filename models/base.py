@@ -53,6 +53,7 @@ class DraftResult:
     model: str
     notes: tuple[str, ...]  # what the output checks changed or refused, for moderators
     seconds: float
+    facts_used: tuple[str, ...] = ()  # ids of the policy facts the draft carries
 
 
 class Drafter(Protocol):

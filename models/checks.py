@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 from bot.domain import DraftBrief
-from models import signals
+from models import signals, verify
 from models.language import detect_language
 
 # A sentence ends at . ! ? … followed by space, but not after a list number ("1. Go to").
@@ -42,6 +43,7 @@ _REFUSAL = re.compile(
     r"\bas an ai\b|\bje ne peux pas (vous )?aider avec (ça|cela)\b|\ben tant qu'ia\b",
     re.IGNORECASE,
 )
+_GREETING_ONLY = re.compile(r"^\W*(hi|hello|hey|bonjour|salut|coucou|bonsoir)\W*$", re.I)
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 
 
@@ -84,63 +86,149 @@ def unverified_claims(draft: str, brief: DraftBrief) -> list[str]:
     return claims
 
 
-def check(text: str, brief: DraftBrief) -> tuple[str | None, list[str]]:
+@dataclass
+class Checked:
+    """A draft after the checks: the text a moderator should see (None: nothing safe), the
+    notes they read, and why the model should try again (empty: no need)."""
+
+    text: str | None
+    notes: list[str] = field(default_factory=list)
+    retry: list[str] = field(default_factory=list)
+
+
+def check(text: str, brief: DraftBrief, *, system: str = "") -> tuple[str | None, list[str]]:
     """The draft as a moderator should see it, or None; and what was changed or refused."""
+    result = verify_draft(text, brief, system=system)
+    if result.text is None:
+        refused = "refused: " + "; ".join(result.retry) + "; a human should write this reply"
+        return None, [*result.notes, refused]
+    return result.text, result.notes
+
+
+def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
+    """Clean the draft, drop what the verifier finds wrong, put back the answering fact if
+    the draft left it out, and fit it to the platform's style."""
     notes: list[str] = []
     draft = clean(text)
     if not draft:
-        return None, ["the model produced nothing usable"]
-    if "prompt_injection" in brief.flags and _LEAKS.search(draft):
-        return None, ["refused: the draft followed instructions found in the message"]
-    if _LEAKS.search(draft):
-        return None, ["refused: the draft repeated its instructions"]
-    if _REFUSAL.search(draft):
-        return None, ["the model declined to answer: a human should write this reply"]
+        return Checked(None, [], ["the model produced nothing usable"])
+    if _LEAKS.search(draft) or (system and verify.leaked(draft, system.splitlines())):
+        why = "the draft repeated its instructions"
+        if "prompt_injection" in brief.flags:
+            why = "the draft followed instructions found in the message"
+        return Checked(None, [], [why])
     if detect_language(draft, default=brief.language) != brief.language:
-        return None, [f"refused: the draft is not in the message's language ({brief.language})"]
+        return Checked(None, [], [f"the draft is not in the message's language ({brief.language})"])
+    draft, mentioned = verify.strip_mentions(draft)
+    if mentioned:
+        notes.append("removed mentions (@everyone, @here, user mentions)")
     if not brief.style.emoji and _EMOJI.search(draft):
         draft = _EMOJI.sub("", draft).replace("  ", " ").strip()
         notes.append("removed emoji")
 
     kept: list[str] = []
+    dropped: list[str] = []
     insults = _insult_words(brief.text)
     forbidden = [(p, signals.fold(p)) for p in brief.forbidden_promises]
-    for sentence in sentences(draft):
+    parts = sentences(draft)
+    duplicates = verify.repeated(parts)
+    for i, sentence in enumerate(parts):
+        if i in duplicates:
+            notes.append("removed a repeated sentence")
+            continue
+        sentence, renamed = verify.fix_greeting(sentence, brief.author_name)
+        if renamed:
+            notes.append("removed a name that is not the member's")
         folded = signals.fold(sentence)
         echoed = sorted(w for w in insults if re.search(rf"\b{re.escape(w)}\b", folded))
         if echoed:
             notes.append("removed a sentence repeating an insult")
+            dropped.append("repeated an insult")
             continue
         promised = [p for p, f in forbidden if f and f in folded]
         if promised:
             notes.append(f"removed a forbidden promise ({promised[0]})")
+            dropped.append(f"promised {promised[0]}")
             continue
         if _PROMISE_VERB.search(folded) and _DEADLINE.search(folded):
             notes.append("removed a promise of a date")
+            dropped.append("promised a date")
+            continue
+        findings = verify.sentence_findings(sentence, len(kept), brief)
+        if findings:
+            notes.append(f"removed a sentence: {findings[0].note}")
+            dropped.append(findings[0].note)
             continue
         kept.append(sentence)
-    if not kept:
-        return None, [*notes, "nothing left after the checks"]
+    says_something = any(not s.endswith("?") and not _GREETING_ONLY.match(s) for s in kept)
+    if verify.missing_items(" ".join(kept), brief):
+        says_something = True  # the answering fact goes back in below
+    if not kept or (dropped and not says_something):
+        return Checked(None, notes, dropped or ["nothing left after the checks"])
 
-    cap = brief.style.max_sentences
-    if len(kept) > cap:
-        question = next((s for s in reversed(kept) if s.endswith("?")), None)
-        trimmed = kept[:cap]
-        if brief.style.end_with_question and question and not trimmed[-1].endswith("?"):
-            trimmed = [*kept[: cap - 1], question]
-        notes.append(f"trimmed to {cap} sentences")
-        kept = trimmed
+    missing = verify.missing_items(" ".join(kept), brief)
+    if missing:
+        fact = brief.facts[0]
+        fact_id = brief.fact_ids[0] if brief.fact_ids else "the first fact"
+        at = 1 if len(kept) > 1 or not kept[0].endswith("?") else 0
+        kept.insert(min(at, len(kept)), fact.strip())
+        notes.append(f"added the fact that answers ({fact_id}): the draft left out {missing[0]}")
+        protected = fact.strip()
+    else:
+        protected = ""
+
+    kept = _fit(kept, brief, protected, notes)
     result = " ".join(kept)
-    while len(result) > brief.style.max_chars and len(kept) > 1:
-        kept = [*kept[:-2], kept[-1]] if kept[-1].endswith("?") and len(kept) > 2 else kept[:-1]
-        result = " ".join(kept)
-    if len(result) > brief.style.max_chars:
-        cut = result[: brief.style.max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:")
-        result = cut + "…"
-    if len(result) < len(" ".join(sentences(draft))) and "trimmed" not in " ".join(notes):
-        notes.append(f"shortened to {brief.style.max_chars} characters")
-    for claim in unverified_claims(result, brief):
-        notes.append(f"check before approving: {claim!r} is not in the policy's facts")
+    problem = verify.register_problem(result, brief)
+    if problem:
+        notes.append(f"check the register: {problem}")
     if brief.style.end_with_question and not result.rstrip().endswith("?"):
         notes.append("no closing question")
-    return unicodedata.normalize("NFC", result), notes
+    return Checked(unicodedata.normalize("NFC", result), notes)
+
+
+def _fit(kept: list[str], brief: DraftBrief, protected: str, notes: list[str]) -> list[str]:
+    """At most the style's sentences and characters, keeping the closing question and the
+    answering fact."""
+    cap = brief.style.max_sentences
+    before = " ".join(kept)
+    if len(kept) > cap:
+        question = next((s for s in reversed(kept) if s.endswith("?")), None)
+        must = [s for s in kept if s == protected]
+        rest = [s for s in kept if s != protected and s != question]
+        room = cap - len(must) - (1 if question and brief.style.end_with_question else 0)
+        chosen = set(rest[: max(room, 0)]) | set(must)
+        trimmed = [s for s in kept if s in chosen]
+        if question and brief.style.end_with_question and question not in trimmed:
+            trimmed.append(question)
+        notes.append(f"trimmed to {cap} sentences")
+        kept = trimmed or kept[:cap]
+    limit = brief.style.max_chars
+    while len(" ".join(kept)) > limit and len(kept) > 1:
+        removable = [
+            i
+            for i, s in enumerate(kept)
+            if s != protected and not (s.endswith("?") and i == len(kept) - 1)
+        ]
+        if not removable:
+            break
+        kept = [s for i, s in enumerate(kept) if i != removable[-1]]
+    result = " ".join(kept)
+    if len(result) > limit:
+        cut = result[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+        kept = [cut + "…"]
+    if len(" ".join(kept)) < len(before) and not any("trimmed" in n for n in notes):
+        notes.append(f"shortened to {limit} characters")
+    return kept
+
+
+def facts_used(draft: str, brief: DraftBrief) -> list[str]:
+    """The ids of the facts the draft carries (a key item, or most of its words)."""
+    used = []
+    for fact_id, fact in zip(brief.fact_ids, brief.facts, strict=False):
+        items = verify.key_items(fact)
+        if any(verify.carries(draft, i) for i in items) or (
+            not items and len(verify.words(fact) & verify.words(draft)) >= 4
+        ):
+            used.append(fact_id)
+    return used

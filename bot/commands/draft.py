@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app import default_classifier_factory, default_drafter
+from bot.app import default_classifier_factory, default_drafter, fact_meaning
 from bot.config import Config
 from bot.domain import Author, ConversationRef, InboundMessage, Platform
 from bot.errors import TactlineError
@@ -44,6 +44,7 @@ async def draft(args: argparse.Namespace, config: Config) -> int:
     policy = load_policy(config.resolve(config.policies.path))
     classifier = default_classifier_factory(config)(policy.intents)
     drafter = default_drafter(config)
+    meaning = fact_meaning(policy)
     if args.text is not None:
         lines = [json.dumps({"id": 1, "text": args.text, "platform": args.platform})]
     else:
@@ -65,11 +66,13 @@ async def draft(args: argparse.Namespace, config: Config) -> int:
                 conversation=ConversationRef(
                     platform=platform, channel_id=args.channel, channel_name=args.channel
                 ),
-                author=Author(id="cli", name="cli"),
+                # No name: a made-up one would reach the prompt and the draft's greeting.
+                author=Author(id="cli", name=""),
                 text=text,
                 sent_at=datetime.now(UTC),
             )
-            decision = decide(policy, message, c)
+            [scores] = await meaning.scores([text])
+            decision = decide(policy, message, c, meaning=scores)
             result = await drafter.draft(decision.brief) if decision.brief else None
             out = {
                 "id": item_id,
@@ -77,6 +80,8 @@ async def draft(args: argparse.Namespace, config: Config) -> int:
                 "action": str(decision.action),
                 "group": decision.group,
                 "draft": result.text if result else None,
+                "facts": list(decision.brief.fact_ids) if decision.brief else [],
+                "facts_used": list(result.facts_used) if result else [],
             }
             if result and result.notes:
                 out["notes"] = list(result.notes)

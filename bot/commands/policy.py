@@ -61,10 +61,12 @@ async def check_cmd(args: argparse.Namespace, config: Config) -> int:
         print(f"{n} problem{'s' if n != 1 else ''}; the policy was not loaded", file=sys.stderr)
         return 1
     auto = policy.autosend
+    for warning in policy.warnings:
+        print(f"warning: {warning}")
     print(f"policy {policy.version} OK ({policy.directory})")
     print(
         f"  {len(policy.intents)} intents, {len(policy.rules)} rules, {len(policy.groups)} "
-        f"groups, {len(policy.facts)} facts"
+        f"groups, {len(policy.facts)} facts, {len(policy.examples)} example replies"
     )
     print(
         "  autosend: "
@@ -91,14 +93,15 @@ def _message(text: str, platform: str, channel: str) -> InboundMessage:
 
 
 async def explain_cmd(args: argparse.Namespace, config: Config) -> int:
-    from bot.app import default_classifier_factory
+    from bot.app import default_classifier_factory, fact_meaning
     from models.base import ClassifyInput
 
     policy = _load(args, config)
     message = _message(args.text, args.platform, args.channel)
     classifier = default_classifier_factory(config)(policy.intents)
     [c] = await classifier.classify([ClassifyInput(text=message.text, platform=message.platform)])
-    ex = explain(policy, message, c)
+    [scores] = await fact_meaning(policy).scores([message.text])
+    ex = explain(policy, message, c, meaning=scores)
     d = ex.decision
     prompt = None
     if d.brief is not None:
@@ -131,7 +134,16 @@ async def explain_cmd(args: argparse.Namespace, config: Config) -> int:
                             {"rule": m.rule, "reason": m.reason} for m in d.matched_rules
                         ],
                     },
-                    "facts": [{"id": f, "score": s} for f, s in ex.facts],
+                    "facts": [
+                        {
+                            "id": p.fact.id,
+                            "score": p.score,
+                            "keywords": list(p.keywords),
+                            "meaning": p.meaning,
+                        }
+                        for p in ex.facts
+                    ],
+                    "answered": d.brief.answered if d.brief else None,
                     "prompt": prompt,
                 },
                 ensure_ascii=False,
@@ -161,7 +173,10 @@ async def explain_cmd(args: argparse.Namespace, config: Config) -> int:
     )
     print(f"strategy: {d.strategy}")
     if ex.facts:
-        print("facts: " + ", ".join(f"{f} ({s})" for f, s in ex.facts))
+        print("facts picked:")
+        for i, p in enumerate(ex.facts):
+            answers = " (answers the message)" if i == 0 and d.brief and d.brief.answered else ""
+            print(f"  {p.fact.id}  score {p.score}: {p.why}{answers}")
     if d.ticket:
         print(f"ticket: {d.ticket}")
     if prompt is None:
@@ -185,13 +200,14 @@ def parse_since(value: str) -> timedelta:
 
 
 async def replay_cmd(args: argparse.Namespace, config: Config) -> int:
-    from bot.app import default_drafter, open_database
+    from bot.app import default_drafter, fact_meaning, open_database
     from bot.policy import decide
 
     since = parse_since(args.since)
     policy = _load(args, config)
     store = await open_database(config)
     drafter = default_drafter(config) if args.drafts else None
+    meaning = fact_meaning(policy) if args.drafts else None
     changed: list[dict[str, Any]] = []
     total = undecided = 0
     try:
@@ -224,7 +240,12 @@ async def replay_cmd(args: argparse.Namespace, config: Config) -> int:
                     "rules": [m.rule for m in d.matched_rules],
                 },
             }
-            if drafter is not None and d.brief is not None:
+            if drafter is not None and meaning is not None and d.brief is not None:
+                [scores] = await meaning.scores([stored.message.text])
+                d = decide(
+                    policy, stored.message, stored.classification, context=context, meaning=scores
+                )
+                assert d.brief is not None
                 result = await drafter.draft(d.brief)
                 row["draft"] = result.text
                 row["notes"] = list(result.notes)

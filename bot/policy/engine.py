@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain import (
@@ -31,7 +31,7 @@ from bot.domain import (
     RuleMatch,
     Sentiment,
 )
-from bot.policy.loader import Policy
+from bot.policy.loader import Policy, fact_text
 from bot.policy.schema import FactEntry, RuleEntry, StyleEntry
 
 # Messages that are never left without a reply or a human, whatever a rule says.
@@ -55,7 +55,7 @@ class RuleVerdict:
 class Explanation:
     decision: Decision
     verdicts: tuple[RuleVerdict, ...]
-    facts: tuple[tuple[str, int], ...]  # (fact id, relevance score) of the facts picked
+    facts: tuple[FactPick, ...]  # the facts picked, best first, with why
 
 
 def normalize(text: str) -> str:
@@ -136,23 +136,65 @@ def _check_rule(
     return ok, ("; ".join(shown) if ok else "not: " + "; ".join(r for m, r in checks if not m))
 
 
+# A fact whose meaning is this close to the message (best cosine of the classifier's
+# multilingual embeddings over the fact's texts and questions) is offered to the drafter
+# without a keyword; this close, it answers the message on its own. Read off the shipped
+# facts: questions the facts answer scored .46-.86 against their fact, questions they do not
+# answer (Wayland, a public API, attachment limits, Evernote) at most .40.
+MEANING_OFFER = 0.45
+MEANING_ANSWERS = 0.50
+# Intents whose draft must carry the answering fact, or say who will answer.
+_ANSWER_INTENTS = frozenset({Intent.QUESTION, Intent.BUG_REPORT})
+
+
+@dataclass(frozen=True, slots=True)
+class FactPick:
+    """A fact picked for a message, and why: keywords found, closeness of meaning."""
+
+    fact: FactEntry
+    score: float
+    keywords: tuple[str, ...]
+    meaning: float | None
+
+    @property
+    def why(self) -> str:
+        parts = []
+        if self.keywords:
+            parts.append("keywords " + ", ".join(self.keywords))
+        if self.meaning is not None:
+            parts.append(f"meaning {self.meaning:.2f}")
+        return "; ".join(parts) or "-"
+
+
 def pick_facts(
-    policy: Policy, message: InboundMessage, context: Sequence[ContextMessage] = ()
-) -> tuple[tuple[FactEntry, int], ...]:
-    """The facts relevant to a message: keyword hits count most, shared words break ties."""
+    policy: Policy,
+    message: InboundMessage,
+    context: Sequence[ContextMessage] = (),
+    meaning: Mapping[str, float] | None = None,
+) -> tuple[FactPick, ...]:
+    """The facts relevant to a message, best first: keyword hits count most, closeness of
+    meaning (``meaning``: fact id → cosine, from the classifier's embeddings) next, shared
+    words break ties."""
     text = normalize(" ".join([message.text, *(m.text for m in context if not m.from_brand)]))
     words = _words(text)
-    scored: list[tuple[int, int, FactEntry]] = []
+    scored: list[tuple[float, int, FactPick]] = []
     for order, fact in enumerate(policy.facts):
         if not _in_scope(fact.platforms, fact.channels, message):
             continue
-        hits = sum(1 for k in fact.keywords if _keyword_in(k, text))
-        if hits == 0:
+        found = tuple(k for k in fact.keywords if _keyword_in(k, text))
+        close = meaning.get(fact.id) if meaning is not None else None
+        if not found and (close is None or close < MEANING_OFFER):
             continue
-        score = hits * 10 + len(words & _words(fact.text))
-        scored.append((score, -order, fact))
+        shared = len(words & (_words(fact.text) | _words(fact.text_fr or "")))
+        score = len(found) * 10 + 20 * max(close or 0.0, 0.0) + shared
+        scored.append((score, -order, FactPick(fact, round(score, 1), found, close)))
     scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
-    return tuple((f, s) for s, _, f in scored[: policy.brand.brand.max_facts])
+    return tuple(p for _, _, p in scored[: policy.brand.brand.max_facts])
+
+
+def answers(pick: FactPick) -> bool:
+    """Whether a fact answers the message by itself (not merely touches its subject)."""
+    return bool(pick.keywords) or (pick.meaning or 0.0) >= MEANING_ANSWERS
 
 
 def platform_style(policy: Policy, message: InboundMessage) -> PlatformStyle:
@@ -192,6 +234,7 @@ def explain(
     *,
     context: Sequence[ContextMessage] = (),
     auto_sends_in_window: int = 0,
+    meaning: Mapping[str, float] | None = None,
 ) -> Explanation:
     verdicts: list[RuleVerdict] = []
     chosen: RuleEntry | None = None
@@ -287,10 +330,21 @@ def explain(
             )
 
     tone = _tone(c)
+    facts = pick_facts(policy, message, context, meaning)
+    answered = bool(facts) and answers(facts[0]) and c.intent in _ANSWER_INTENTS
+    if (
+        c.intent == Intent.QUESTION
+        and not answered
+        and strategy_key is None
+        and "unanswered" in policy.strategies
+    ):
+        # No fact answers: the draft must not answer in the brand's name.
+        strategy_key = "unanswered"
+        matches.append(RuleMatch("guarantee:grounded", "no fact answers: the team follows up"))
     strategy = strategy_for(policy, c.intent, tone, strategy_key)
-    facts = pick_facts(policy, message, context)
     brief = None
     if action != Action.NO_REPLY and want_draft:
+        language = c.language
         brief = DraftBrief(
             text=message.text,
             language=c.language,
@@ -298,13 +352,17 @@ def explain(
             platform=message.platform,
             voice=policy.brand.brand.voice,
             strategy=strategy,
-            facts=tuple(f.text for f, _ in facts),
+            facts=tuple(fact_text(p.fact, language) or p.fact.text for p in facts),
             style=platform_style(policy, message),
             forbidden_promises=policy.brand.brand.forbidden_promises,
             avoid_topics=policy.brand.brand.avoid_topics,
             author_name=message.author.name,
             context=tuple(context),
             flags=flags,
+            fact_ids=tuple(p.fact.id for p in facts),
+            answered=answered,
+            group_label=_group_label(policy, group),
+            examples=examples_for(policy, strategy_key or c.intent, language),
         )
     decision = Decision(
         action=action,
@@ -317,7 +375,22 @@ def explain(
         brief=brief,
         ticket=ticket_summary(message, c) if ticket else None,
     )
-    return Explanation(decision, tuple(verdicts), tuple((f.id, s) for f, s in facts))
+    return Explanation(decision, tuple(verdicts), facts)
+
+
+def _group_label(policy: Policy, group: str) -> str:
+    entry = policy.groups.get(group)
+    return (entry.label if entry is not None else "") or group
+
+
+def examples_for(policy: Policy, strategy: str, language: str) -> tuple[tuple[str, str], ...]:
+    """The policy's model answers for this strategy and language (at most two)."""
+    found = [
+        (e.message, e.reply)
+        for e in policy.examples
+        if e.strategy == strategy and e.language == language
+    ]
+    return tuple(found[:2])
 
 
 def decide(
@@ -327,6 +400,7 @@ def decide(
     *,
     context: Sequence[ContextMessage] = (),
     auto_sends_in_window: int = 0,
+    meaning: Mapping[str, float] | None = None,
 ) -> Decision:
     """What to do with one message under ``policy``: see the module docstring."""
     return explain(
@@ -335,4 +409,5 @@ def decide(
         classification,
         context=context,
         auto_sends_in_window=auto_sends_in_window,
+        meaning=meaning,
     ).decision

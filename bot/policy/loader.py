@@ -26,6 +26,7 @@ from bot.policy.schema import (
     AutosendSection,
     BrandFile,
     Defaults,
+    ExampleEntry,
     FactEntry,
     GroupEntry,
     IntentsFile,
@@ -52,6 +53,9 @@ class Policy:
     rules: tuple[RuleEntry, ...]
     autosend: AutosendSection
     alerts: AlertsFile
+    examples: tuple[ExampleEntry, ...] = ()
+    # Not errors: what an admin should know (a fact without text in a reply language).
+    warnings: tuple[str, ...] = ()
 
     @property
     def facts(self) -> tuple[FactEntry, ...]:
@@ -164,7 +168,7 @@ def load_policy(directory: Path) -> Policy:
     if problems.items or len(parsed) != len(FILES):
         raise PolicyErrors(problems.items)
     alerts, _, _ = parsed["alerts.toml"]
-    brand, _, _ = parsed["brand.toml"]
+    brand, brand_index, brand_path = parsed["brand.toml"]
     intents_file, intents_index, intents_path = parsed["intents.toml"]
     replies, replies_index, replies_path = parsed["replies.toml"]
     routing, routing_index, routing_path = parsed["routing.toml"]
@@ -208,7 +212,11 @@ def load_policy(directory: Path) -> Policy:
     # A strategy table is named after an intent, or after what a routing rule names.
     named_by_rules = {r.strategy for r in routing.rule if r.strategy is not None}
     for key in replies.strategy:
-        if key != "default" and key not in known_intents and key not in named_by_rules:
+        if (
+            key not in RESERVED_STRATEGIES
+            and key not in known_intents
+            and key not in named_by_rules
+        ):
             problems.add(
                 replies_path,
                 replies_index.line(("strategy", key)),
@@ -220,6 +228,14 @@ def load_policy(directory: Path) -> Policy:
             1,
             "missing [strategy.default], used for intents without their own strategy",
         )
+    for i, example in enumerate(replies.example):
+        if example.strategy not in replies.strategy:
+            problems.add(
+                replies_path,
+                replies_index.line(("example", i, "strategy")),
+                f"example for unknown strategy {example.strategy!r} (defined: "
+                f"{', '.join(sorted(replies.strategy))})",
+            )
     d = replies.style.default
     for field in ("max_chars", "max_sentences", "end_with_question", "formality", "emoji"):
         if getattr(d, field) is None:
@@ -290,6 +306,15 @@ def load_policy(directory: Path) -> Policy:
     if problems.items:
         raise PolicyErrors(problems.items)
 
+    warnings = [
+        f"{brand_path}:{brand_index.line(('fact', i, 'id'))}: fact {fact.id!r} has no "
+        f"{LANGUAGE_NAMES[lang]} text ({_text_key(lang)}): {LANGUAGE_NAMES[lang]} replies "
+        f"will quote it in English"
+        for i, fact in enumerate(brand.fact)
+        for lang in brand.brand.languages
+        if fact_text(fact, lang) is None
+    ]
+
     return Policy(
         version=content_version(contents),
         directory=directory,
@@ -309,4 +334,22 @@ def load_policy(directory: Path) -> Policy:
         rules=routing.rule,
         autosend=auto,
         alerts=alerts,
+        examples=replies.example,
+        warnings=tuple(warnings),
     )
+
+
+LANGUAGE_NAMES = {"en": "English", "fr": "French"}
+# Strategy tables the engine itself names: `default` for intents without their own table,
+# `unanswered` for questions the policy's facts do not answer.
+RESERVED_STRATEGIES = frozenset({"default", "unanswered"})
+
+
+def _text_key(language: str) -> str:
+    return "text" if language == "en" else f"text_{language}"
+
+
+def fact_text(fact: FactEntry, language: str) -> str | None:
+    """The fact's text in ``language``, or None when the admin has not written it."""
+    value: str | None = getattr(fact, _text_key(language), None)
+    return value

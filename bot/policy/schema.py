@@ -38,12 +38,19 @@ class BrandSection(_Strict):
     avoid_topics: tuple[str, ...] = ()
     forbidden_promises: tuple[str, ...] = ()
     max_facts: int = Field(default=3, ge=0, le=10)
+    # The languages replies are written in: every fact should carry its text in each
+    # (`text` is English, `text_fr` French); `tactline policy check` warns when one is missing.
+    languages: tuple[Literal["en", "fr"], ...] = ("en", "fr")
 
 
 class FactEntry(_Strict):
     id: str = Field(min_length=1)
     text: str = Field(min_length=1, max_length=600)
+    text_fr: str | None = Field(default=None, min_length=1, max_length=600)
     keywords: tuple[str, ...] = Field(min_length=1)
+    # Messages this fact answers, in any language: they teach the match by meaning, so a
+    # question worded with none of the keywords still finds its fact.
+    questions: tuple[str, ...] = ()
     platforms: tuple[Literal["discord", "telegram", "slack"], ...] = ()
     channels: tuple[str, ...] = ()
 
@@ -110,9 +117,20 @@ class StyleSection(_Strict):
     channel: tuple[ChannelStyle, ...] = ()
 
 
+class ExampleEntry(_Strict):
+    """A reply the team would approve as it is, shown to the drafter as a model answer for
+    messages of the same kind and language (the seed of the reply bank)."""
+
+    strategy: str = Field(min_length=1)  # a [strategy.<key>] table: an intent, or a rule's
+    language: Literal["en", "fr"]
+    message: str = Field(min_length=1, max_length=600)
+    reply: str = Field(min_length=1, max_length=600)
+
+
 class RepliesFile(_Strict):
     strategy: dict[str, StrategyEntry]
     style: StyleSection
+    example: tuple[ExampleEntry, ...] = ()
 
 
 # --- routing.toml -----------------------------------------------------------------------

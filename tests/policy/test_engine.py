@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ def test_sarcasm_uses_its_strategy() -> None:
         make_message("Great, another update that deletes my notes. Thanks."),
         classified("complaint", sentiment=Sentiment.NEGATIVE, flags=frozenset({"sarcasm"})),
     )
-    assert d.brief is not None and "sarcasm" in d.brief.strategy
+    assert d.brief is not None and "sarcastic" in d.brief.strategy
 
 
 def test_spam_is_no_reply_but_kept() -> None:
@@ -122,11 +123,16 @@ def test_no_reply_never_silences_criticism_or_abuse(
         (d_ / "routing.toml").read_text().split("# ---- Rules")[0]
         + '[[rule]]\nname = "silence"\nwhen = { min_confidence = 0.0 }\naction = "no_reply"\n'
     )
-    # With the rules gone, the strategy only a rule named goes too.
+    # With the rules gone, the strategies only rules named go too, with their examples.
     replies = (d_ / "replies.toml").read_text()
-    start = replies.index("[strategy.hate]")
-    end = replies.index("[strategy.", start + 1)
-    (d_ / "replies.toml").write_text(replies[:start] + replies[end:])
+    for name in ("hate", "injection"):
+        start = replies.index(f"[strategy.{name}]")
+        end = replies.index("[strategy.", start + 1)
+        replies = replies[:start] + replies[end:]
+    replies = re.sub(
+        r'\[\[example\]\]\nstrategy = "(hate|injection)"\n.*?\n\n', "", replies, flags=re.S
+    )
+    (d_ / "replies.toml").write_text(replies)
     d = decide(
         load_policy(d_),
         make_message("whatever"),
@@ -197,7 +203,9 @@ def test_facts_are_picked_by_relevance_and_capped() -> None:
     d = decide(
         POLICY, make_message("Comment exporter mes notes en PDF ?"), classified(language="fr")
     )
-    assert d.brief is not None and d.brief.facts[0].startswith("Export:")
+    # A French reply quotes the fact's French text.
+    assert d.brief is not None and d.brief.facts[0].startswith("Export : Réglages")
+    assert d.brief.fact_ids[0] == "export" and d.brief.answered
     none = decide(POLICY, make_message("hello there"), classified("praise"))
     assert none.brief is not None and none.brief.facts == ()
     many = decide(
@@ -209,6 +217,41 @@ def test_facts_are_picked_by_relevance_and_capped() -> None:
     )
     assert many.brief is not None and len(many.brief.facts) == 3
     assert "E1023" in many.brief.facts[0]
+
+
+def test_facts_found_by_meaning_without_a_keyword() -> None:
+    message = make_message("the page stays white when I open the web app, just me?")
+    keywords_only = decide(POLICY, message, classified())
+    assert keywords_only.brief is not None and "status" not in keywords_only.brief.fact_ids
+    d = decide(POLICY, message, classified(), meaning={"status": 0.58, "pricing": 0.2})
+    assert d.brief is not None and d.brief.fact_ids == ("status",) and d.brief.answered
+    [pick] = explain(POLICY, message, classified(), meaning={"status": 0.58}).facts
+    assert pick.why == "meaning 0.58" and not pick.keywords
+    # Close enough to offer, not to answer by itself.
+    weak = decide(POLICY, message, classified(), meaning={"status": 0.47})
+    assert weak.brief is not None and weak.brief.fact_ids == ("status",)
+    assert not weak.brief.answered
+
+
+def test_a_question_no_fact_answers_says_who_will() -> None:
+    d = decide(POLICY, make_message("Does the desktop app run on Wayland?"), classified())
+    assert d.brief is not None and d.brief.facts == () and not d.brief.answered
+    assert d.brief.strategy.startswith("Thank them for asking. Do not answer yes or no")
+    assert "guarantee:grounded" in rules(d)
+    assert d.brief.group_label == "Community team"
+    # The policy's model answers for that case, in the message's language.
+    assert d.brief.examples and "follow up" in d.brief.examples[0][1]
+
+
+def test_examples_follow_the_strategy_and_language() -> None:
+    d = decide(
+        POLICY,
+        make_message("Tout le monde ici est nul"),
+        classified("attack", toxic=True, language="fr"),
+    )
+    assert d.brief is not None
+    assert d.brief.examples and all("?" in reply for _, reply in d.brief.examples)
+    assert d.brief.examples[0][1].startswith("Désolés")
 
 
 def test_context_reaches_the_brief() -> None:

@@ -1,0 +1,337 @@
+"""The verifier: what a generated draft must never do, sentence by sentence, each with a note
+the moderator reads.
+
+A rule names the problem it found in one sentence (``Finding``); the drafter drops that
+sentence when what remains still answers, regenerates once with the reasons, or hands the
+message to a human with them. Nothing here calls a model: every rule is a plain check on the
+draft, the message and the policy's brief, in English and French.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.domain import DraftBrief
+from models import signals
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def words(text: str) -> set[str]:
+    return set(_WORD.findall(signals.fold(text)))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str  # short name: "ungrounded", "obeyed", "echo", ...
+    note: str  # what the moderator reads
+
+
+# --- key items of a fact --------------------------------------------------------------------
+
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_DOMAIN = r"(?:https?://)?(?:[\w-]+\.)+(?:app|com|io|org|net|fr|dev)(?:/[\w./-]*)?"
+# A menu path: two or more steps joined by ">" or "→" ("Settings > Data > Export").
+_PATH = r"[A-ZÀ-Ý][\w'-]*(?:\s*[>→]\s*[A-ZÀ-Ý][\w'-]*)+"
+_CODE = r"\b[A-Z]{1,3}\d{3,5}\b"
+_ITEM = re.compile(rf"{_EMAIL}|{_DOMAIN}|{_CODE}")
+_MENU = re.compile(_PATH)
+
+
+def key_items(fact: str) -> list[str]:
+    """What a draft answering with ``fact`` must carry: addresses, links, menu paths."""
+    items = [m.group(0).rstrip(".,;:") for m in _ITEM.finditer(fact)]
+    items += [m.group(0) for m in _MENU.finditer(fact)]
+    seen: list[str] = []
+    for item in items:
+        if item and item not in seen and not re.fullmatch(_CODE, item):
+            seen.append(item)
+    return seen
+
+
+def _steps(path: str) -> list[str]:
+    return [s for s in re.split(r"\s*[>→]\s*", path.strip()) if s]
+
+
+def carries(draft: str, item: str) -> bool:
+    """The draft says ``item``: an address or link as written, a menu path with each of its
+    steps ("Settings > Sync > Re-index" also as "in Settings, open Sync, then Re-index")."""
+    fold = signals.fold
+    compact = re.sub(r"[\s-]+", "", fold(draft))
+    parts = _steps(item) if _MENU.fullmatch(item) else [item]
+    return all(re.sub(r"[\s-]+", "", fold(p)) in compact for p in parts)
+
+
+def missing_items(draft: str, brief: DraftBrief) -> list[str]:
+    """The answering fact's key items the draft leaves out ([] when no fact answers)."""
+    if not brief.answered or not brief.facts:
+        return []
+    return [i for i in key_items(brief.facts[0]) if not carries(draft, i)]
+
+
+# --- sentence rules -------------------------------------------------------------------------
+
+_REFUSAL = re.compile(
+    r"\b(i|we)('m| am| are)? ?(can't|cannot|can not|am unable to|are unable to|'m unable to|"
+    r"'re unable to|am not able to|are not able to) (help|assist|answer|respond|provide|share)|"
+    r"\bas an ai\b|\blanguage model\b|\bai assistant\b|\bje ne (peux|suis) pas (en mesure de )?"
+    r"(vous |t')?(aider|r[ée]pondre)|\bnous ne (pouvons|sommes) pas (en mesure de )?"
+    r"(vous |t')?(aider|r[ée]pondre)|\ben tant qu'(ia|intelligence artificielle|assistant)\b|"
+    r"\bmod[eè]le de langage\b",
+    re.IGNORECASE,
+)
+_ROADMAP = re.compile(
+    r"\bwe('re| are| have been)? (currently |already |actively )?(exploring|working on|planning|"
+    r"building|looking into|considering|adding|going to add)\b|\bcoming soon\b|\bsoon\b|"
+    r"\b(in|with) (the|a|our) (next|upcoming|future) (release|update|version)s?\b|roadmap|"
+    r"\bconsider adding\b|\bwill (be )?(add|added|release|released|available|launch)|"
+    r"\bje vais (faire|inclure|ajouter|essayer)|\b(notre|la|une) (prochaine?|future) (annonce|"
+    r"version|mise)|\bnous (travaillons|pr[ée]voyons|envisageons|r[ée]fl[ée]chissons)|"
+    r"\bc'est pr[ée]vu|\bprochainement\b|\bbient[ôo]t\b|\ben cours de d[ée]veloppement\b|"
+    r"\b(sera|seront) (bient[ôo]t )?(disponibles?|ajout[ée]e?s?)",
+    re.IGNORECASE,
+)
+_YES_NO = re.compile(
+    r"^\W*(yes|no|yep|nope|absolutely|of course|sure|oui|non|bien s[ûu]r|absolument)\b"
+    r"|\b(app|it|version|inkwell|editor|client|we|platform)s? (fully |already |now |does |do )?"
+    r"supports?\b|\b(fully|already|now|does) supports?\b|\bis (fully )?supported\b|"
+    r"\bprend(s)? en charge\b|"
+    r"\best compatible\b|\bit does( not|n't)?\b",
+    re.IGNORECASE,
+)
+# The live state of the service, which no policy fact can know.
+_LIVE = re.compile(
+    r"\b(is|are|it's|we're) (currently |now |right now )?(down|up|back up|working fine|"
+    r"working normally|fine)\b|\bno (outage|incident)s?\b|\beverything is (fine|working)|"
+    r"\b(est|sont) (actuellement )?(en panne|hors service|r[ée]tabli)|\baucune (panne|incident)|"
+    r"\btout fonctionne\b|\bc'est normal\b",
+    re.IGNORECASE,
+)
+# Numbers with a unit a model likes to invent: sizes, durations, money, counts of devices.
+_NUMBER = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s?(?:%|€|\$|euros?|dollars?|[kmgt]b|[kmgt]o|mo|go|"
+    r"minutes?|hours?|heures?|days?|jours?|weeks?|semaines?|months?|mois|devices?|appareils?|"
+    r"users?|utilisateurs?)(?![\w])|[€$]\s?\d+",
+    re.IGNORECASE,
+)
+_CLAIM = re.compile(rf"https?://\S+|{_EMAIL}|(?<![@\w.])(?:[\w-]+\.)+(?:app|com|io|org|net|fr)\b")
+_HATE_SOFT = re.compile(
+    r"\bsorry\b|\bapologi[sz]e|\bthank(s| you)\b|\bwe understand\b|\bunderstandable\b|"
+    r"\byou('re| are) right\b|\bwe agree\b|\bfair point\b|\bvalid (point|concern)\b|"
+    r"\bd[ée]sol[ée]s?\b|\bexcus|\bmerci\b|\bnous comprenons\b|\bje comprends\b|"
+    r"\bvous avez raison\b|\btu as raison\b|\bnous sommes d'accord\b|\bc'est compr[ée]hensible",
+    re.IGNORECASE,
+)
+_ADMISSION = re.compile(
+    r"\bour (fault|mistake|bad)\b|\bwe (made a mistake|messed up|screwed up|admit|are liable|"
+    r"are responsible|take (full )?responsibility|agree)\b|\byou('re| are) right\b|"
+    r"\bnous (avons fait une erreur|reconnaissons|sommes responsables|assumons)\b|"
+    r"\bc'est (de )?notre faute\b|\bvous avez raison\b|\btu as raison\b",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(
+    r"\[[^\]]{1,40}\]|\{[^}]{1,40}\}|<[a-z _]{2,30}>|\bXXX+\b|\b(your name|user ?name|"
+    r"insert \w+|nom de l'utilisateur)\b",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(
+    r"^\W*(hi|hello|hey|dear|bonjour|salut|coucou|bonsoir|hello)\s+([^\s,!.]+)\s*([,!.]?)\s*",
+    re.IGNORECASE,
+)
+_NOT_NAMES = {"there", "all", "everyone", "team", "à", "a", "tout", "tous", "toi", "vous", "et"}
+_MENTIONS = re.compile(
+    r"<!(channel|here|everyone)(\|[^>]*)?>|(?<!\w)@(everyone|here|channel)\b|<@!?[A-Z0-9]+>|"
+    r"<@&\d+>|<#[A-Z0-9]+(\|[^>]*)?>"
+)
+# Words of the message a draft may repeat without "obeying" it.
+_STOP = {
+    "the",
+    "and",
+    "that",
+    "this",
+    "you",
+    "your",
+    "are",
+    "for",
+    "with",
+    "all",
+    "from",
+    "user",
+    "users",
+    "them",
+    "they",
+    "les",
+    "des",
+    "que",
+    "qui",
+    "pour",
+    "avec",
+    "tout",
+    "tous",
+    "vous",
+    "est",
+    "une",
+    "dans",
+    "sur",
+    "pas",
+    "plus",
+    "our",
+    "notre",
+    "nos",
+    "votre",
+    "vos",
+    "ton",
+    "tes",
+    "inkwell",
+    "its",
+    "their",
+    "leur",
+    "leurs",
+    "will",
+    "can",
+}
+# What the message tells the model to say: "tell them that X", "réponds que X", "say X".
+_ORDER = re.compile(
+    r"\b(?:tell|inform|announce to|say to|write to|reply to|answer|respond to) (?:this |the |all "
+    r"|every |)(?:user|member|them|him|her|everyone|people|customers?)s? (?:that |:)?(.+)|"
+    r"\b(?:say|announce|reply|respond|answer|write|confirm|state) (?:that|with|:)\s*(.+)|"
+    r"\b(?:dis|dites|r[ée]ponds|r[ée]pondez|annonce|annoncez|[ée]cris|[ée]crivez|confirme|"
+    r"confirmez)(?:-(?:lui|leur|moi|nous))? (?:en annon[çc]ant |en disant |[àa] tout le monde |"
+    r"aux membres |)(?:que |qu'|: ?)(.+)",
+    re.IGNORECASE,
+)
+
+
+def ordered(message: str) -> list[str]:
+    """What the message asks the model to say, if it gives orders."""
+    return [next(g for g in m.groups() if g) for m in _ORDER.finditer(message)]
+
+
+def _content(text: str) -> set[str]:
+    return {w for w in words(text) if len(w) > 2 and w not in _STOP}
+
+
+def _known_text(brief: DraftBrief) -> str:
+    return " ".join([*brief.facts, brief.text, *(m.text for m in brief.context)])
+
+
+def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Finding]:
+    """What is wrong with one sentence of a draft (``index`` 0 is the first)."""
+    found: list[Finding] = []
+    flags = brief.flags
+    known = signals.fold(_known_text(brief))
+    if _PLACEHOLDER.search(sentence):
+        found.append(Finding("placeholder", "a placeholder instead of real words"))
+    if _REFUSAL.search(sentence):
+        found.append(Finding("refusal", "a refusal or AI talk"))
+    if _ROADMAP.search(sentence) and not _in_facts(sentence, brief):
+        found.append(Finding("roadmap", "a plan or roadmap the facts do not state"))
+    if (_YES_NO.search(sentence) or _LIVE.search(sentence)) and not _grounded(sentence, brief):
+        found.append(Finding("ungrounded", "a yes/no answer about the product that no fact states"))
+    for m in _NUMBER.finditer(sentence):
+        if signals.fold(m.group(0)).replace(" ", "") not in known.replace(" ", ""):
+            found.append(Finding("ungrounded", f"{m.group(0)!r} is not in the facts"))
+            break
+    for m in _CLAIM.finditer(sentence):
+        claim = m.group(0).rstrip(".,;:!?)")
+        if signals.fold(claim) not in known:
+            found.append(Finding("ungrounded", f"{claim!r} is not in the facts"))
+            break
+    for m in _MENU.finditer(sentence):
+        if not any(carries(f, m.group(0)) for f in brief.facts):
+            found.append(Finding("ungrounded", f"the path {m.group(0)!r} is not in the facts"))
+            break
+    if "hate" in flags and _HATE_SOFT.search(sentence):
+        found.append(Finding("hate", "an apology, thanks or agreement addressed to hate speech"))
+    if (
+        {"legal_threat", "hate"} & flags or brief.intent in ("attack", "legal_threat")
+    ) and _ADMISSION.search(sentence):
+        found.append(Finding("admission", "an admission of fault or agreement with an attack"))
+    for order in ordered(brief.text):
+        asked = _content(order)
+        if len(asked) >= 2 and len(asked & _content(sentence)) >= max(2, len(asked) // 2):
+            found.append(Finding("obeyed", "follows an instruction written in the message"))
+            break
+    if index == 0 and _echoes(sentence, brief.text):
+        found.append(Finding("echo", "repeats the message instead of answering it"))
+    return found
+
+
+def _in_facts(sentence: str, brief: DraftBrief) -> bool:
+    return any(_ROADMAP.search(f) for f in brief.facts) and _grounded(sentence, brief)
+
+
+def _grounded(sentence: str, brief: DraftBrief) -> bool:
+    """Most of the sentence's content words come from the facts."""
+    mine = _content(sentence) - _content(brief.text)
+    facts = set().union(*(_content(f) for f in brief.facts)) if brief.facts else set()
+    return bool(mine) and len(mine & facts) / len(mine) >= 0.6
+
+
+def _echoes(sentence: str, message: str) -> bool:
+    """The first sentence restates the message ("Is Inkwell down?" → "Yes, Inkwell is down")."""
+    mine = words(sentence) - {"yes", "oui", "no", "non"}
+    theirs = words(message)
+    new_digits = {w for w in mine - theirs if any(ch.isdigit() for ch in w)}
+    return len(mine) >= 4 and len(mine & theirs) / len(mine) >= 0.8 and not new_digits
+
+
+def fix_greeting(sentence: str, author: str) -> tuple[str, bool]:
+    """Drop a name from a greeting unless it is the member's ("Bonjour cli," → "Bonjour,")."""
+    m = _GREETING.match(sentence)
+    if not m:
+        return sentence, False
+    name = m.group(2)
+    if signals.fold(name) in _NOT_NAMES or (author and signals.fold(name) == signals.fold(author)):
+        return sentence, False
+    rest = sentence[m.end() :]
+    if not rest:
+        return f"{m.group(1).capitalize()}!", True
+    return f"{m.group(1).capitalize()}, {rest[0].lower()}{rest[1:]}", True
+
+
+def strip_mentions(text: str) -> tuple[str, bool]:
+    """Mass mentions and user mentions never go out in a draft: the reply threads under the
+    member's message already."""
+    out = _MENTIONS.sub("", text)
+    return re.sub(r"\s{2,}", " ", out).strip(), out != text
+
+
+def repeated(sentences: Sequence[str]) -> set[int]:
+    """Indexes of sentences that say again what an earlier one said."""
+    seen: list[set[str]] = []
+    dup: set[int] = set()
+    for i, s in enumerate(sentences):
+        w = words(s)
+        if any(w and (w == o or (len(w) >= 4 and len(w & o) / len(w | o) >= 0.85)) for o in seen):
+            dup.add(i)
+        seen.append(w)
+    return dup
+
+
+_TU = re.compile(r"\b(tu|te|t'|toi|ton|ta|tes)\b", re.IGNORECASE)
+_VOUS = re.compile(r"\b(vous|votre|vos)\b", re.IGNORECASE)
+
+
+def register_problem(draft: str, brief: DraftBrief) -> str | None:
+    """French only: « tu » where the style says « vous », or the reverse."""
+    if brief.language != "fr":
+        return None
+    tu, vous = len(_TU.findall(draft)), len(_VOUS.findall(draft))
+    if brief.style.formality == "tu" and vous > 0 and tu == 0:
+        return "says « vous » where this platform says « tu »"
+    if brief.style.formality == "vous" and tu > 0:
+        return "says « tu » where this platform says « vous »"
+    return None
+
+
+def leaked(draft: str, system_lines: Iterable[str]) -> bool:
+    """The draft repeats a line of its own instructions (the voice, the rules)."""
+    mine = _content(draft)
+    for line in system_lines:
+        theirs = _content(line)
+        if len(theirs) >= 6 and len(mine & theirs) / len(theirs) >= 0.6:
+            return True
+    return False
