@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bot.domain import DeliveryReceipt, InboundMessage, OutboundReply, Platform
 
@@ -29,6 +29,20 @@ class MessageSink(Protocol):
 
     async def last_seen(self, platform: Platform, channel_id: str) -> str | None:
         """The newest stored platform message id in a channel (for history backfill)."""
+        ...
+
+
+@runtime_checkable
+class DeadLetterSink(MessageSink, Protocol):
+    """A sink with a place for poison updates: ones the store refused several times while
+    the database was answering. An adapter that cannot set an update aside keeps it (and
+    retries with backoff) rather than lose it."""
+
+    async def dead_letter(
+        self, platform: Platform, ref: str, payload: dict[str, Any], reason: str, tries: int
+    ) -> None:
+        """Record the update (``ref``: the platform's id for it) and tell the admins; raises
+        if it could not be recorded, and then the adapter must not confirm the update."""
         ...
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import hmac
 import logging
 import os
 import warnings
@@ -36,7 +38,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from adapters.base import AdapterHealth, MessageSink
+from adapters.base import AdapterHealth, DeadLetterSink, MessageSink
 from adapters.split import LIMITS, split_text
 from bot.config import PlatformAdapterConfig
 from bot.domain import (
@@ -48,9 +50,33 @@ from bot.domain import (
     Platform,
 )
 from bot.errors import AdapterUnhealthy, DeliveryFailed
+from bot.redact import exception_text
 
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.telegram.org/bot"
+# An update the store refused this many times in a row (the database answering) is set
+# aside as a dead letter, so that it cannot hold back every later update forever.
+POISON_TRIES = 3
+MAX_PAUSE = 30.0
+MAX_ERROR_TEXT = 300  # a proxy's error page is quoted whole in PTB's message
+
+
+class _NonJsonBodyAtDebug(logging.Filter):
+    """python-telegram-bot logs a body that is not JSON (a proxy's 502 page) at ERROR with a
+    traceback, then raises; the adapter retries and logs one line itself, so PTB's record
+    is demoted to DEBUG, where the whole body is still available when needed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and str(record.msg).startswith("Can not load invalid"):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _quiet_non_json_bodies() -> None:
+    ptb = logging.getLogger("telegram.request.BaseRequest")
+    if not any(isinstance(f, _NonJsonBodyAtDebug) for f in ptb.filters):
+        ptb.addFilter(_NonJsonBodyAtDebug())
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -100,6 +126,7 @@ class TelegramAdapter:
     ) -> None:
         self.name = "telegram"
         self._webhook_secret = webhook_secret
+        self._secrets = (token, webhook_secret)  # hidden from every error text we build
         self._runner: Any = None
         self.config = config
         self.bot = Bot(token, base_url=config.api_base_url or DEFAULT_API)
@@ -111,22 +138,34 @@ class TelegramAdapter:
         self._last_event: datetime | None = None
         self._last_error: str | None = None
         self._username = ""
+        self._failures: dict[int, int] = {}  # update id -> failed attempts to store it
+
+    def _text(self, exc: BaseException) -> str:
+        """An SDK error as one line for logs, health and alerts: PTB puts the token in some,
+        and a whole proxy error page in others."""
+        text = exception_text(exc, self._secrets)
+        return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "…"
 
     def health(self) -> AdapterHealth:
         return AdapterHealth(self.name, self._connected, self._last_event, self._last_error)
 
     async def start(self, sink: MessageSink) -> None:
         self._sink = sink
+        _quiet_non_json_bodies()
         try:
             await self.bot.initialize()  # getMe: checks the token
         except (InvalidToken, Forbidden) as exc:
-            self._last_error = f"invalid token: {exc.message}"
+            self._last_error = f"invalid token: {self._text(exc)}"
             raise AdapterUnhealthy(
-                f"telegram: the bot token was refused ({exc.message})", permanent=True
+                f"telegram: the bot token was refused, or api_base_url is wrong "
+                f"({self._text(exc)})",
+                permanent=True,
             ) from None
         except NetworkError as exc:
-            self._last_error = str(exc)
-            raise AdapterUnhealthy(f"telegram: cannot reach the Bot API ({exc})") from None
+            self._last_error = self._text(exc)
+            raise AdapterUnhealthy(
+                f"telegram: cannot reach the Bot API ({self._last_error})"
+            ) from None
         self._username = self.bot.username or ""
         self._connected = True
         if self.config.mode == "webhook":
@@ -157,7 +196,20 @@ class TelegramAdapter:
         app.router.add_post("/telegram", receive)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.config.listen_host, self.config.listen_port).start()
+        host, port = self.config.listen_host, self.config.listen_port
+        try:
+            await web.TCPSite(self._runner, host, port).start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            self._connected = False
+            why = "the port is taken" if exc.errno == errno.EADDRINUSE else self._text(exc)
+            self._last_error = f"cannot listen on {host}:{port}: {why}"
+            raise AdapterUnhealthy(
+                f"telegram webhook {self._last_error} (set [adapters.telegram] listen_port; "
+                "the Slack community listener defaults to 8443 too)",
+                permanent=True,
+            ) from None
         await self.bot.set_webhook(
             url=self.config.webhook_url,
             secret_token=self._webhook_secret,
@@ -235,32 +287,69 @@ class TelegramAdapter:
                 await asyncio.sleep(retry_seconds(exc))
                 continue
             except (InvalidToken, Forbidden) as exc:
-                self._connected, self._last_error = False, f"token revoked: {exc.message}"
+                self._connected = False
+                self._last_error = f"token revoked: {self._text(exc)}"
                 log.error("telegram: %s; polling stopped", self._last_error)
                 return  # never loop on a bad token
             except Conflict as exc:
-                self._last_error = f"conflict: {exc.message} (another poller or a webhook)"
+                self._last_error = f"conflict: {self._text(exc)} (another poller or a webhook)"
                 log.warning("telegram: %s", self._last_error)
                 await asyncio.sleep(self._retry_pause * 5)
                 continue
             except (NetworkError, TelegramError) as exc:
-                self._connected, self._last_error = False, str(exc)
-                log.warning("telegram polling failed: %s; retrying", exc)
+                # 5xx, timeouts, unreachable: retried, so one line, no traceback
+                self._connected, self._last_error = False, self._text(exc)
+                log.warning("telegram polling failed: %s; retrying", self._last_error)
                 await asyncio.sleep(self._retry_pause)
                 continue
             for update in updates:
-                try:
-                    await self.handle_update(update)
-                except Exception as exc:  # the store is down: do not confirm, poll again
-                    self._last_error = f"could not store update {update.update_id}: {exc}"
-                    log.error("telegram: %s", self._last_error)
-                    await asyncio.sleep(self._retry_pause)
-                    break
+                if not await self._take(update):
+                    break  # not confirmed: fetched again on the next poll
                 offset = update.update_id + 1
+
+    async def _take(self, update: Update) -> bool:
+        """Store one polled update; True once it may be confirmed (stored, or set aside as a
+        dead letter after failing :data:`POISON_TRIES` times)."""
+        uid = update.update_id
+        try:
+            await self.handle_update(update)
+        except Exception as exc:  # the store is down, or this update cannot be stored
+            tries = self._failures[uid] = self._failures.get(uid, 0) + 1
+            reason = self._text(exc)
+            self._last_error = f"could not store update {uid}: {reason}"
+            if tries >= POISON_TRIES and await self._dead_letter(update, reason, tries):
+                self._failures.pop(uid, None)
+                return True
+            log.warning("telegram: %s (try %d); not confirmed, retrying", self._last_error, tries)
+            await asyncio.sleep(min(self._retry_pause * 2 ** (tries - 1), MAX_PAUSE))
+            return False
+        self._failures.pop(uid, None)
+        return True
+
+    async def _dead_letter(self, update: Update, reason: str, tries: int) -> bool:
+        """Set a poison update aside; False when there is nowhere to put it (the sink has no
+        dead-letter place, or the database is down too), so it is kept and retried."""
+        if not isinstance(self._sink, DeadLetterSink):
+            return False
+        try:
+            await self._sink.dead_letter(
+                Platform.TELEGRAM, str(update.update_id), update.to_dict(), reason, tries
+            )
+        except Exception as exc:
+            log.warning(
+                "telegram: update %d could not be set aside either (%s)",
+                update.update_id,
+                self._text(exc),
+            )
+            return False
+        return True
 
     async def handle_webhook(self, secret: str | None, payload: Any) -> int:
         """The webhook's answer: 403 on a wrong secret, 400 on a bad payload, 200 once stored."""
-        if not self._webhook_secret or secret != self._webhook_secret:
+        if not self._webhook_secret or secret is None:
+            return 403
+        # constant time: the comparison must not tell an attacker how much of a guess is right
+        if not hmac.compare_digest(secret.encode(), self._webhook_secret.encode()):
             return 403
         try:
             update = Update.de_json(payload, self.bot)
@@ -299,21 +388,24 @@ class TelegramAdapter:
                 raise DeliveryFailed("telegram rate limit", retry_after=float(wait)) from None
             except TimedOut as exc:
                 raise DeliveryFailed(
-                    f"telegram send timed out ({exc}); it may have been posted. Telegram cannot "
-                    "be checked: look at the chat and post by hand if needed",
+                    f"telegram send timed out ({self._text(exc)}); it may have been posted. "
+                    "Telegram cannot be checked: look at the chat and post by hand if needed",
                     permanent=True,
                 ) from None
             except (InvalidToken, Forbidden) as exc:
-                self._connected, self._last_error = False, exc.message
-                raise DeliveryFailed(f"telegram refused: {exc.message}", permanent=True) from None
+                self._connected, self._last_error = False, self._text(exc)
+                raise DeliveryFailed(
+                    f"telegram refused: {self._last_error}", permanent=True
+                ) from None
             except BadRequest as exc:
-                raise DeliveryFailed(f"telegram: {exc.message}", permanent=True) from None
+                raise DeliveryFailed(f"telegram: {self._text(exc)}", permanent=True) from None
             except NetworkError as exc:
                 if ids:
                     raise DeliveryFailed(
-                        f"network error after {len(ids)} part(s): {exc}", permanent=True
+                        f"network error after {len(ids)} part(s): {self._text(exc)}",
+                        permanent=True,
                     ) from None
-                raise DeliveryFailed(f"telegram unreachable: {exc}") from None  # backoff
+                raise DeliveryFailed(f"telegram unreachable: {self._text(exc)}") from None
             ids.append(str(sent.message_id))
         return DeliveryReceipt(Platform.TELEGRAM, tuple(ids), datetime.now(UTC))
 

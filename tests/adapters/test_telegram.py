@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -10,8 +13,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from adapters.telegram import TelegramAdapter
+from adapters.telegram import POISON_TRIES, TelegramAdapter
 from bot.config import TelegramAdapterConfig
 from bot.domain import (
     ConversationRef,
@@ -267,3 +271,138 @@ async def test_webhook_checks_the_secret_and_stores_before_200(server: TelegramS
     assert [m.text for m in sink.accepted] == ["via webhook"]
     [(_, args)] = [c for c in server.calls if c[0] == "setWebhook"]
     assert args["secret_token"] == "s3cret"
+
+
+class ProxiedServer(TelegramServer):
+    """Behind a proxy whose 502 is an HTML page, as nginx answers when the Bot API is away."""
+
+    bad_gateways: int = 0
+
+    async def _getUpdates(self, args: dict[str, Any]) -> Any:
+        if self.bad_gateways:
+            self.bad_gateways -= 1
+            page = "<html><body><h1>502 Bad Gateway</h1>" + "<p>nginx</p>" * 200 + "</body></html>"
+            return web.Response(status=502, text=page, content_type="text/html")
+        return await super()._getUpdates(args)
+
+
+@pytest.mark.parametrize("html", [False, True], ids=["json-502", "proxy-html-502"])
+async def test_a_retried_502_is_one_warning_line_without_traceback(
+    caplog: pytest.LogCaptureFixture, html: bool
+) -> None:
+    server = ProxiedServer()
+    await server.start()
+    sink = Sink()
+    adapter = adapter_for(server)
+    if html:
+        server.bad_gateways = 1
+    else:
+        server.fail("getUpdates", 502, "Bad Gateway", times=1)
+    server.push("during the outage")
+    with caplog.at_level(logging.INFO):
+        await adapter.start(sink)
+        await eventually(lambda: len(sink.accepted) == 1)
+        await adapter.stop()
+    await server.stop()
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.levelno, r.exc_info) for r in loud] == [(logging.WARNING, None)]
+    line = loud[0].getMessage()
+    assert "Bad Gateway" in line and "retrying" in line and len(line) < 400
+
+
+@dataclass
+class DeadLetterSink(Sink):
+    """A sink whose store refuses one message every time, with a dead-letter place."""
+
+    poison: str = "poison"
+    dead: list[tuple[str, str, int]] = field(default_factory=list)
+    tries: int = 0
+
+    async def accept(self, message: InboundMessage) -> bool:
+        if message.text == self.poison:
+            self.tries += 1
+            raise ValueError("the store cannot take this one")
+        return await super().accept(message)
+
+    async def dead_letter(
+        self, platform: Platform, ref: str, payload: dict[str, Any], reason: str, tries: int
+    ) -> None:
+        assert payload["update_id"] == int(ref)
+        self.dead.append((ref, reason, tries))
+
+
+async def test_a_poison_update_is_set_aside_and_the_offset_moves_on(
+    server: TelegramServer,
+) -> None:
+    sink = DeadLetterSink()
+    adapter = adapter_for(server)
+    bad = server.push("poison")
+    server.push("after it")
+    await adapter.start(sink)
+    try:
+        await eventually(lambda: [m.text for m in sink.accepted] == ["after it"])
+        server.push("and later")
+        await eventually(lambda: len(sink.accepted) == 2)
+    finally:
+        await adapter.stop()
+    assert sink.tries == POISON_TRIES
+    assert sink.dead == [(str(bad["update_id"]), "the store cannot take this one", POISON_TRIES)]
+    # Confirmed: Telegram drops it and will not send it again.
+    assert bad["update_id"] not in [u["update_id"] for u in server.updates]
+
+
+async def test_without_a_dead_letter_place_an_update_that_fails_is_kept(
+    server: TelegramServer,
+) -> None:
+    sink = Sink(broken=POISON_TRIES + 1)  # the database is down: nowhere to set it aside
+    adapter = adapter_for(server)
+    server.push("kept")
+    await adapter.start(sink)
+    try:
+        await eventually(lambda: len(sink.accepted) == 1)
+    finally:
+        await adapter.stop()
+    assert [m.text for m in sink.accepted] == ["kept"]
+
+
+async def test_webhook_secret_is_compared_in_constant_time(
+    server: TelegramServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr("adapters.telegram.hmac.compare_digest", spy)
+    config = TelegramAdapterConfig(enabled=True, api_base_url=server.base_url, mode="webhook")
+    adapter = TelegramAdapter(config, token=server.token, webhook_secret="s3cret")
+    adapter._sink = Sink()
+    update = server.push("hi")
+    assert await adapter.handle_webhook(None, update) == 403
+    assert await adapter.handle_webhook("s3cre", update) == 403
+    assert await adapter.handle_webhook("s3cret", update) == 200
+    assert compared == [(b"s3cre", b"s3cret"), (b"s3cret", b"s3cret")]
+
+
+async def test_webhook_port_taken_is_a_one_line_unhealthy_reason(server: TelegramServer) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = TelegramAdapterConfig(
+            enabled=True,
+            api_base_url=server.base_url,
+            mode="webhook",
+            webhook_url="https://example.invalid/telegram",
+            listen_port=port,
+        )
+        adapter = TelegramAdapter(config, token=server.token, webhook_secret="s3cret")
+        with pytest.raises(AdapterUnhealthy, match=f"cannot listen on 127.0.0.1:{port}") as exc:
+            await adapter.start(Sink())
+        await adapter.stop()
+    assert exc.value.permanent and "\n" not in str(exc.value)
+    assert "listen_port" in str(exc.value)
+    health = adapter.health()
+    assert not health.connected and "the port is taken" in (health.last_error or "")
