@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
@@ -10,10 +11,72 @@ from typing import Any
 
 from adapters.base import Adapter
 from bot.app import App
+from bot.domain import InboundMessage, Platform
 from bot.errors import AdapterUnhealthy
+from bot.redact import exception_text, redact
 from bot.worker import worker_name
 
 log = logging.getLogger(__name__)
+
+# adapter_health.last_error of an adapter that `tactline run` stopped on purpose
+STOPPED = "stopped: tactline run ended"
+
+
+class RuntimeSink:
+    """What ``tactline run``'s adapters feed: the app's sink, plus a dead-letter place for
+    updates the store keeps refusing (recorded, logged, and the admins alerted)."""
+
+    def __init__(self, *, app: App) -> None:
+        self._app = app
+
+    async def accept(self, message: InboundMessage) -> bool:
+        return await self._app.sink.accept(message)
+
+    async def source_changed(
+        self,
+        platform: Platform,
+        platform_message_id: str,
+        *,
+        deleted: bool,
+        new_text: str | None = None,
+        channel_id: str | None = None,
+    ) -> None:
+        await self._app.sink.source_changed(
+            platform, platform_message_id, deleted=deleted, new_text=new_text, channel_id=channel_id
+        )
+
+    async def last_seen(self, platform: Platform, channel_id: str) -> str | None:
+        return await self._app.sink.last_seen(platform, channel_id)
+
+    async def dead_letter(
+        self, platform: Platform, ref: str, payload: dict[str, Any], reason: str, tries: int
+    ) -> None:
+        reason = redact(reason)
+        new = await self._app.store.add_dead_letter(
+            platform=platform, ref=ref, payload=payload, reason=reason, tries=tries
+        )
+        log.error(
+            "%s update %s could not be stored after %d tries and was set aside "
+            "(table dead_letters): %s",
+            platform.value,
+            ref,
+            tries,
+            reason,
+        )
+        if new:
+            await self._app.listener.raise_alert(
+                kind="dead_letter",
+                key=f"{platform.value}:{ref}",
+                at=datetime.now(UTC),
+                count=1,
+                summary=(
+                    f"A {platform.value} update ({ref}) could not be stored after {tries} "
+                    f"tries and was set aside in the dead_letters table: {reason}"
+                ),
+                detail={"platform": platform.value, "ref": ref},
+                cooldown=timedelta(days=1),
+                grow_factor=1e9,
+            )
 
 
 async def start_adapters(app: App, adapters: Sequence[Adapter]) -> list[Adapter]:
@@ -27,26 +90,41 @@ async def start_adapters(app: App, adapters: Sequence[Adapter]) -> list[Adapter]
 
 
 async def _try_start(app: App, adapter: Adapter) -> bool:
+    unexpected = True
     try:
-        await adapter.start(app.sink)
+        await adapter.start(RuntimeSink(app=app))
     except AdapterUnhealthy as exc:
-        app.adapters.pop(adapter.platform, None)
-        again = "" if exc.permanent else "; retrying in the background"
-        log.error("adapter %s cannot start: %s%s", adapter.name, exc, again)
-        await app.approvals.admin_alert(f"adapter {adapter.name} is down: {exc}{again}")
-        await app.store.save_health(
-            name=adapter.name,
-            worker=worker_name(),
-            connected=False,
-            last_event_at=None,
-            last_error=str(exc),
-        )
-        if exc.permanent:
-            app.given_up.add(adapter.name)
-        return False
-    app.adapters[adapter.platform] = adapter
-    log.info("adapter %s listening", adapter.name)
-    return True
+        reason, permanent, unexpected = exception_text(exc), exc.permanent, False
+    except OSError as exc:  # e.g. two listeners on one port (both default to 8443)
+        permanent = exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL)
+        reason = f"{adapter.name}: cannot listen or connect: {exception_text(exc)}"
+    except Exception as exc:  # one adapter's bug must not stop the others
+        log.debug("adapter %s failed to start", adapter.name, exc_info=True)
+        permanent = False
+        reason = f"{adapter.name}: {exc.__class__.__name__}: {exception_text(exc)}"
+    else:
+        app.adapters[adapter.platform] = adapter
+        log.info("adapter %s listening", adapter.name)
+        return True
+    app.adapters.pop(adapter.platform, None)
+    if unexpected:
+        try:  # release what it holds (a half-started SDK client, a bound socket)
+            await adapter.stop()
+        except Exception as stop_exc:
+            log.debug("stopping %s after a failed start: %s", adapter.name, stop_exc)
+    again = "" if permanent else "; retrying in the background"
+    log.error("adapter %s cannot start: %s%s", adapter.name, reason, again)
+    await app.approvals.admin_alert(f"adapter {adapter.name} is down: {reason}{again}")
+    await app.store.save_health(
+        name=adapter.name,
+        worker=worker_name(),
+        connected=False,
+        last_event_at=None,
+        last_error=reason,
+    )
+    if permanent:
+        app.given_up.add(adapter.name)
+    return False
 
 
 async def restart_adapters(
@@ -82,18 +160,22 @@ async def report_health(
     """Write each adapter's health to the database, for ``tactline status`` anywhere."""
     while not stop.is_set():
         for adapter in adapters:
-            h = adapter.health()
-            await app.store.save_health(
-                name=h.name,
-                worker=worker_name(),
-                connected=h.connected,
-                last_event_at=h.last_event_at,
-                last_error=h.last_error,
-            )
+            await _save_health(app, adapter)
         try:
             await asyncio.wait_for(stop.wait(), interval)
         except TimeoutError:
             pass
+
+
+async def _save_health(app: App, adapter: Adapter, *, stopped: bool = False) -> None:
+    h = adapter.health()
+    await app.store.save_health(
+        name=h.name,
+        worker=worker_name(),
+        connected=h.connected and not stopped,
+        last_event_at=h.last_event_at,
+        last_error=STOPPED if stopped else (redact(h.last_error) if h.last_error else None),
+    )
 
 
 async def watch_operations(app: App, stop: asyncio.Event, interval: float = 30.0) -> None:
@@ -183,6 +265,10 @@ async def serve(
             try:
                 await adapter.stop()
             except Exception as exc:  # stopping must not hide the reason we stop
-                log.warning("stopping %s: %s", adapter.name, exc)
+                log.warning("stopping %s: %s", adapter.name, exception_text(exc))
+            try:  # else `tactline status` would show it connected after we are gone
+                await _save_health(app, adapter, stopped=True)
+            except Exception as exc:
+                log.warning("recording that %s stopped: %s", adapter.name, exception_text(exc))
         if metrics is not None:
             await metrics.cleanup()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.app import open_database
 from bot.config import Config
+from bot.redact import redact, safe_url
+from bot.runtime import STOPPED
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,11 +34,25 @@ async def status(args: argparse.Namespace, config: Config) -> int:
         waiting = await store.outbox_backlog()
     finally:
         await store.aclose()
+    for h in health:  # written redacted; redacted again for rows from older versions
+        h["last_error"] = redact(h["last_error"]) if h["last_error"] else None
+        h["state"] = _state(h)
     if args.json:
         for h in health:
             h["replies_waiting"] = waiting.get(h["name"], 0)
-        print(json.dumps({"backlog": counts, "adapters": health}, default=str, indent=2))
+        print(
+            json.dumps(
+                {
+                    "database": safe_url(config.database_url),
+                    "backlog": counts,
+                    "adapters": health,
+                },
+                default=str,
+                indent=2,
+            )
+        )
         return 0
+    print(f"{'database':9} {safe_url(config.database_url)}")
     for section in ("messages", "jobs", "drafts", "outbox"):
         items = counts.get(section) or {}
         shown = ", ".join(f"{k}: {v}" for k, v in sorted(items.items())) or "none"
@@ -43,13 +60,19 @@ async def status(args: argparse.Namespace, config: Config) -> int:
     if not health:
         print("adapters  none reported (is `tactline run` running?)")
     for h in health:
-        state = "connected" if h["connected"] else "DOWN"
         line = (
-            f"adapter   {h['name']}: {state}, last event {_ago(h['last_event_at'])}, "
+            f"adapter   {h['name']}: {h['state']}, last event {_ago(h['last_event_at'])}, "
             f"{waiting.get(h['name'], 0)} replies waiting, "
             f"reported {_ago(h['updated_at'])} by {h['worker']}"
         )
-        if h["last_error"]:
+        if h["last_error"] and h["state"] != "stopped":
             line += f", last error: {h['last_error']}"
         print(line)
     return 0
+
+
+def _state(h: dict[str, Any]) -> str:
+    """connected, DOWN, or stopped (``tactline run`` ended cleanly and said so)."""
+    if h["connected"]:
+        return "connected"
+    return "stopped" if h["last_error"] == STOPPED else "DOWN"

@@ -10,6 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from bot.redact import redact
 from bot.reports import charts
 from bot.reports.metrics import Report, Timing
 
@@ -164,7 +165,7 @@ def write_csv(r: Report, directory: Path) -> list[Path]:
         columns = list(rows[0]) if rows else []
         with path.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(columns)
+            w.writerow([_cell(c) for c in columns])
             for row in rows:
                 w.writerow([_cell(row[c]) for c in columns])
         written.append(path)
@@ -172,17 +173,31 @@ def write_csv(r: Report, directory: Path) -> list[Path]:
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["figure", "value"])
-        w.writerows(headline(r))
+        w.writerows([_cell(k), _cell(v)] for k, v in headline(r))
     written.append(path)
     return written
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (=HYPERLINK(...),
+# +cmd|..., @SUM...); members write message text and names, so every text cell is guarded.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if hasattr(value, "isoformat"):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    elif hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, str):
+        return csv_text(value)
     return value
+
+
+def csv_text(text: str) -> str:
+    """Text fit for a CSV cell opened in a spreadsheet: secrets redacted, and a leading ``'``
+    when it would otherwise start a formula (the spreadsheet shows the text as written)."""
+    text = redact(text)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def digest(r: Report) -> str:

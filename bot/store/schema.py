@@ -241,3 +241,16 @@ alerts = Table(  # one row per storm/incident; updated as it grows, cooldown by 
         postgresql_where=text("status = 'open'"),
     ),
 )
+
+dead_letters = Table(  # platform updates that could not be stored, set aside with the reason
+    "dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("ref", String(128), nullable=False),  # the platform's id for it (Telegram update id)
+    Column("payload", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("tries", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("platform", "ref"),
+)

@@ -6,7 +6,9 @@ transaction, so a crash between two calls loses nothing that was returned as don
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from bot.domain import (
     Verdict,
 )
 from bot.errors import TactlineError
+from bot.redact import redact, safe_url
 from bot.store import schema as t
 
 log = logging.getLogger(__name__)
@@ -1020,6 +1023,31 @@ class Store:
             ).all()
         return [dict(r._mapping) for r in rows]
 
+    async def add_dead_letter(
+        self, *, platform: Platform, ref: str, payload: dict[str, Any], reason: str, tries: int
+    ) -> bool:
+        """Set aside a platform update that could not be stored; False if it already was."""
+        async with self._begin() as conn:
+            result = await conn.execute(
+                self._insert(t.dead_letters)
+                .values(
+                    platform=platform.value,
+                    ref=ref,
+                    payload=_json_safe(payload),
+                    reason=reason[:2000],
+                    tries=tries,
+                    at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=["platform", "ref"])
+            )
+        return bool(result.rowcount)
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        """Every update set aside, oldest first."""
+        async with self._connect() as conn:
+            rows = (await conn.execute(select(t.dead_letters).order_by(t.dead_letters.c.id))).all()
+        return [dict(r._mapping) for r in rows]
+
     # -- helpers --------------------------------------------------------------------------
 
     def _begin(self) -> Any:
@@ -1143,6 +1171,15 @@ def _stored_message_from_mapping(m: dict[str, Any]) -> StoredMessage:
     )
 
 
+def _create_private(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only (0600): it holds every message.
+    SQLite gives its -wal and -shm files the same mode. An existing file is left as it is."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # no folder: SQLite says so
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -1162,8 +1199,10 @@ async def open_store(url: str, *, upgrade: bool = False) -> Store:
     try:
         engine = create_async_engine(url, **kwargs)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"bad database url {url!r}: {exc}") from exc
+        shown = safe_url(url)
+        raise StoreError(f"bad database url {shown!r}: {redact(str(exc), [url])}") from exc
     if engine.dialect.name == "sqlite":
+        _create_private(engine.url.database)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     store = Store(engine=engine)
     if upgrade:
