@@ -101,7 +101,7 @@ def italic(text: str) -> Mrkdwn:
 def quote(text: str, limit: int = MAX_SECTION) -> Mrkdwn:
     """A block quote of member text (clipped first, so no entity is cut)."""
     lines = _clip_plain(str(text), limit).splitlines() or [""]
-    return Mrkdwn("\n".join("> " + escape(line) for line in lines))
+    return Mrkdwn("\n").join(Mrkdwn("> ") + escape(line) for line in lines)
 
 
 _USER_ID = re.compile(r"[UW][A-Z0-9_]{1,30}")

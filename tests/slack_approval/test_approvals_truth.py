@@ -54,6 +54,7 @@ async def test_a_missing_scope_is_explained_and_not_cached(env: Env) -> None:
     draft_id = await pending_draft(env)
     env.slack.fail("usergroups.users.list", 200, error="missing_scope")
     assert await env.click("approve", draft_id) == 200
+    await eventually(lambda: notices(env))  # told after the ack
     [notice] = notices(env)
     assert "usergroups:read" in notice and "S0COMMUNITY" in notice
     assert "Only the" not in notice  # not "you are not an approver"
@@ -74,6 +75,7 @@ async def test_a_removed_member_stops_deciding_within_a_minute(db_url: str) -> N
         now[0] += 61
         assert await env.click("approve", second, user="U_BEN") == 200
         assert await status(env, second) == DraftStatus.PENDING
+        await eventually(lambda: notices(env))
         assert notices(env) == ["Only the community approvers can decide this draft."]
 
 

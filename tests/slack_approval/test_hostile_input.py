@@ -132,6 +132,7 @@ async def test_member_markup_reaches_the_teams_slack_inert(env: Env) -> None:
         await env.submit("escalate", pending["h3"].draft.id, f"why {HOSTILE}", group="support")
         == 200
     )
+    await eventually(lambda: "Escalated by" in card_text(env) and "Rejected by" in card_text(env))
     await env.drain()
     # Operations: an adapter down with an error carrying member text, and the weekly digest.
     await env.app.store.save_health(
@@ -160,6 +161,8 @@ async def test_member_markup_reaches_the_teams_slack_inert(env: Env) -> None:
     for escaped in ("&lt;!channel&gt;", "&lt;@U0CEO&gt;", "&lt;https://evil.example/sso|"):
         assert escaped in shown
     assert "&amp;lt;!channel&amp;gt;" in shown  # a literal "&lt;" stays literal
+    assert "> How do I export? &lt;!channel&gt;" in shown  # quoted, and Tactline's quote
+    assert "&gt;&gt;&gt; quoted" in shown  # a member's ">>>" cannot quote the rest of the card
     assert "link not in the facts: &lt;!channel&gt;" in shown
     assert "Rejected by <@U_ANA>" in shown and "“no &lt;!channel&gt;" in shown
     # ...and nothing a member wrote is live markup in any call Slack received.
