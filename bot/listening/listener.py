@@ -4,7 +4,8 @@ The pipeline calls :meth:`Listener.observe` after each decision; ``tactline run`
 :meth:`Listener.check_operations` periodically. Alerts are rows of the ``alerts`` table: one
 per storm, updated while it lasts (within the cooldown of its last message), re-notified only
 when it has grown by the policy's factor. Notices go to the approval channel's admin alerts,
-never to a community channel.
+never to a community channel. Summaries are plain text with members' names and excerpts in
+them: the channel escapes them (in Slack, a member's ``<!channel>`` arrives as text).
 """
 
 from __future__ import annotations
