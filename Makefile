@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_draft.py
 	$(BIN)/python bench/bench_stage_two.py
+	$(BIN)/python bench/bench_exam.py
 
 lint: setup
 	$(BIN)/ruff check bot adapters models tests bench

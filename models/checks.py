@@ -112,7 +112,9 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
     draft = clean(text)
     if not draft:
         return Checked(None, [], ["the model produced nothing usable"])
-    if _LEAKS.search(draft) or (system and verify.leaked(draft, system.splitlines())):
+    # The facts and examples are material to quote: only the instructions may not leak.
+    rules = [ln for ln in system.splitlines() if not any(f in ln for f in brief.facts)]
+    if _LEAKS.search(draft) or verify.leaked(draft, rules):
         why = "the draft repeated its instructions"
         if "prompt_injection" in brief.flags:
             why = "the draft followed instructions found in the message"

@@ -273,8 +273,10 @@ class EmbeddingClassifier:
         # Irony models trained on tweets fire on plenty of sincere messages: ask for a clash
         # of tones (praise words around a bad event, or mixed sentiment) as well.
         mixed = min(float(s.sentiment[0]), float(s.sentiment[2])) >= 0.25
-        if (s.irony >= SARCASM_STRONG and mixed) or (
-            s.irony >= th["irony"] and signals.sarcastic_cue(folded)
+        if (
+            (s.irony >= SARCASM_STRONG and mixed)
+            or (s.irony >= th["irony"] and signals.sarcastic_cue(folded))
+            or signals.sarcastic_opening(folded)
         ):
             flags.add(Flag.SARCASM)
         if signals.legal(folded):

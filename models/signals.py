@@ -136,7 +136,16 @@ _PRAISE_WORDS = _any(
 )
 _BAD_EVENTS = _any(
     r"\b(deletes?|deleted|lost|broke|broken|crash(es|ed)?|fails?|wiped|erased)\b",
-    r"\b(efface|supprime|perdu|casse|plante|bug(ue)?|panne|vide)\b",
+    r"\b(logged (me )?out|kicked me out|stopped working|(does ?n[o']?t|not|never) (work|load|sync)"
+    r"\w*|won'?t (load|open|sync|start|save)|finds nothing|froze|freezes)\b",
+    r"\b(efface|supprime|perdu|casse|plante|bug(ue)?|panne|vide|deconnecte\w*)\b",
+    r"\bne (trouve|marche|fonctionne|charge|synchronise|s'ouvre|repond)\w* (plus|pas|rien)\b",
+    r"\bplus rien\b",
+)
+# Praise that opens the message, then a bad event: "Great, it logged me out again".
+_OPENING_PRAISE = re.compile(
+    r"^\W*(great|wonderful|fantastic|awesome|amazing|brilliant|perfect|love it|genial|super|"
+    r"parfait|merveilleux|formidable|bravo|top)\b\W*[,!.]"
 )
 _IDIOMS = _any(
     r"\bthanks for nothing\b|\bmerci pour rien\b|\bbravo pour (la|le|cette)\b",
@@ -158,6 +167,15 @@ FIGURATIVE = _any(
 
 def figurative(t: str) -> bool:
     return FIGURATIVE.search(t) is not None
+
+
+def sarcastic_opening(t: str) -> bool:
+    """Praise as the first word, a bad event after it: sarcastic without any model's help."""
+    return (
+        _OPENING_PRAISE.search(t) is not None
+        and _BAD_EVENTS.search(t) is not None
+        and _FIXED.search(t) is None
+    )
 
 
 def sarcastic_cue(t: str) -> bool:

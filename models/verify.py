@@ -259,6 +259,23 @@ def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Find
     return found
 
 
+_YES = re.compile(r"^\W*(yes|yep|absolutely|of course|sure|oui|bien s[ûu]r|absolument)\b", re.I)
+_NEGATION = re.compile(
+    r"\b(no|not|never|n't|does not|doesn't|isn't|pas|plus|aucune?|jamais|ni)\b", re.IGNORECASE
+)
+
+
+def _denied(brief: DraftBrief) -> bool:
+    """A fact says no about something the message asks ("There is no student discount" for
+    "do you have a student price?")."""
+    asked = {w[:6] for w in _content(brief.text) if len(w) > 3}
+    for fact in brief.facts:
+        for clause in re.split(r"[.;:]\s", fact):
+            if _NEGATION.search(clause) and asked & {w[:6] for w in _content(clause)}:
+                return True
+    return False
+
+
 def _in_facts(sentence: str, brief: DraftBrief) -> bool:
     return any(_ROADMAP.search(f) for f in brief.facts) and _grounded(sentence, brief)
 

@@ -271,3 +271,36 @@ def test_french_fact_answer_keeps_its_items() -> None:
         b,
     )
     assert text is not None and "4 euros" in text
+
+
+def test_quoting_the_facts_is_not_a_leak() -> None:
+    fact = "Export: Settings > Data > Export downloads all notes as Markdown, PDF or HTML."
+    b = answered("Can I save my notes as HTML?", fact, "export")
+    system = f"We are the Inkwell team.\n- This fact answers the message:\n  - {fact}"
+    draft = f"{fact} Anything else you need?"
+    assert verify_draft(draft, b, system=system).text == draft
+
+
+def test_yes_where_the_facts_say_no() -> None:
+    b = answered("Vous faites un tarif étudiant ?", PRICING_FR, "pricing", language="fr")
+    text, notes = check(
+        "Oui, nous avons une offre étudiante. L'offre Pro est à 4 euros par mois. Ça vous va ?",
+        b,
+    )
+    assert text == "L'offre Pro est à 4 euros par mois. Ça vous va ?"
+    assert "removed a sentence: says yes where the facts say no" in notes
+
+
+@pytest.mark.parametrize(
+    ("draft", "lang"),
+    [
+        ("Inkwell is currently down for everyone. Can you check status.inkwell.app?", "en"),
+        ("C'est normal pour Android. L'état est sur status.inkwell.app. Ça aide ?", "fr"),
+    ],
+)
+def test_the_live_state_of_the_service_is_never_claimed(draft: str, lang: str) -> None:
+    b = answered("is it down?", STATUS if lang == "en" else STATUS_FR, "status", language=lang)
+    text, notes = check(draft, b)
+    assert text is not None and "status.inkwell.app" in text
+    assert "down for everyone" not in text and "normal" not in text
+    assert "removed a sentence: a claim about the live state of the service" in notes
