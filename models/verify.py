@@ -228,8 +228,13 @@ def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Find
         found.append(Finding("refusal", "a refusal or AI talk"))
     if _ROADMAP.search(sentence) and not _in_facts(sentence, brief):
         found.append(Finding("roadmap", "a plan or roadmap the facts do not state"))
-    if (_YES_NO.search(sentence) or _LIVE.search(sentence)) and not _grounded(sentence, brief):
+    if _YES.search(sentence) and _denied(brief):
+        found.append(Finding("ungrounded", "says yes where the facts say no"))
+    elif _YES_NO.search(sentence) and not _grounded(sentence, brief):
         found.append(Finding("ungrounded", "a yes/no answer about the product that no fact states"))
+    live = _LIVE.search(sentence)
+    if live and signals.fold(live.group(0)) not in known:
+        found.append(Finding("ungrounded", "a claim about the live state of the service"))
     for m in _NUMBER.finditer(sentence):
         if signals.fold(m.group(0)).replace(" ", "") not in known.replace(" ", ""):
             found.append(Finding("ungrounded", f"{m.group(0)!r} is not in the facts"))

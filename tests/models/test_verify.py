@@ -294,7 +294,7 @@ def test_yes_where_the_facts_say_no() -> None:
 @pytest.mark.parametrize(
     ("draft", "lang"),
     [
-        ("Inkwell is currently down for everyone. Can you check status.inkwell.app?", "en"),
+        ("Sorry! Inkwell is currently down for everyone. See status.inkwell.app?", "en"),
         ("C'est normal pour Android. L'état est sur status.inkwell.app. Ça aide ?", "fr"),
     ],
 )
