@@ -22,6 +22,16 @@ def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
+def _then(first: str, later: str) -> str:
+    """``first``, then ``later`` further on the same line: ``first.*later`` in linear time.
+
+    ``first.*later`` is tried from every ``first`` of a line, each time scanning to the end
+    of the line: quadratic ("gun gun gun …", 100 kB: half a minute). Only the first
+    ``first`` of a line matters (a later one sees less of the line), so this is tried at
+    line starts only and commits to the first ``first`` (an atomic group)."""
+    return rf"(?<![^\n])(?>[^\n]*?(?:{first}))[^\n]*?(?:{later})"
+
+
 LEGAL = _any(
     r"\b(sue|suing|lawsuit|legal action|lawyer|attorney|solicitor|court|tribunal|class action)\b",
     r"\bgdpr (request|complaint)\b|\bdata protection (authority|regulator)\b|\bico\b|\bftc\b",
@@ -34,9 +44,11 @@ SAFETY = _any(
     r"\b(kill|hurt|harm|end) (myself|my ?self)\b|\bsuicid\w*\b|\bend it all\b",
     r"\bwant to die\b|\bdon't want to live\b|\bself[- ]harm\b|\bcut myself\b",
     r"\b(i'?ll|i will|gonna|going to) (kill|shoot|stab|hurt|find) (you|him|her|them|everyone)\b",
-    r"\b(bomb|shoot up|gun|knife)\b.*\b(office|you|your)\b|\bcoming (for you|with a gun)\b",
+    _then(r"\b(bomb|shoot up|gun|knife)\b", r"\b(office|you|your)\b"),
+    r"\bcoming (for you|with a gun)\b",
     r"\ben finir\b|\bme suicider\b|\bme tuer\b|\bplus envie de vivre\b|\bme faire du mal\b",
-    r"\b(vous|te) (tuer|buter|descendre)\b|\bfaire la peau\b|\bje vais venir .*(arme|couteau)\b",
+    r"\b(vous|te) (tuer|buter|descendre)\b|\bfaire la peau\b",
+    _then(r"\bje vais venir ", r"(arme|couteau)\b"),
 )
 
 INJECTION = _any(
@@ -46,7 +58,7 @@ INJECTION = _any(
     r"\b(system|hidden) prompt\b|\breveal (your|the) (prompt|instructions)\b",
     r"\bignore (les|toutes les) (instructions|consignes|regles)( precedentes)?\b",
     r"\boublie (tes|les|toutes tes) (instructions|consignes)\b|\btu es maintenant\b",
-    r"\b(reply|answer|respond) (only )?with\b.*\b(password|token|prompt)\b",
+    _then(r"\b(reply|answer|respond) (only )?with\b", r"\b(password|token|prompt)\b"),
 )
 
 SPAM = _any(
@@ -56,7 +68,8 @@ SPAM = _any(
     r"\b(cheap|free) (followers|likes|subscribers)\b|\babonnes pas chers\b",
     r"\bclick (the )?link\b|\blink in (my )?bio\b|\bcliquez? (sur )?le lien\b",
 )
-URL = re.compile(r"https?://|www\.|\b[a-z0-9-]+\.(ly|io|xyz|ru|top|gg|link|click)/")
+# A domain label is at most 63 characters; unbounded, "a-a-a-…" is scanned from every "a".
+URL = re.compile(r"https?://|www\.|\b[a-z0-9-]{1,63}\.(ly|io|xyz|ru|top|gg|link|click)/")
 
 # Words that insult a person; harsh words about a product ("unacceptable", "garbage update")
 # are not here on purpose.
@@ -83,7 +96,12 @@ CONDEMN = _any(
     r"\b(pas (ok|acceptable|normal|correct)|inadmissible|pas la peine d'insulter)\b",
     r"\b(traiter|traite[rz]?) (les gens|quelqu'un|les autres)\b|\barrete[rz]? d'insulter\b",
 )
-QUOTED = re.compile(r"[\"“”«»']\s*[^\"“”«»']{1,40}\s*[\"“”«»']")
+# A quote, 1 to 40 characters once the spaces around them are set aside, a quote. Written
+# as [q]\s*[^q]{1,40}\s*[q] it splits a run of spaces every possible way (a quote and 16 kB
+# of spaces: 70 s); here each space is read once.
+QUOTED = re.compile(
+    r"[\"“”«»'](?=[^\"“”«»'])\s*+(?:[^\"“”«»'\s](?:[^\"“”«»']{0,38}[^\"“”«»'\s])?)?\s*+[\"“”«»']"
+)
 
 
 def legal(t: str) -> bool:
@@ -226,23 +244,32 @@ GROUPS = _any(
 )
 # Reporting, quoting, negating or condemning hate is not hate.
 NOT_HATE = _any(
-    r"\b(racis[mt]\w*|sexis[mt]\w*|homophob\w*|transphob\w*|islamophob\w*|antisemit\w*)\b.*"
-    r"\b(no place|not ok|not okay|unacceptable|disgusting|wrong|stop|never)\b",
-    r"\b(no place|not welcome|not ok|not okay|unacceptable|is not acceptable)\b.*"
-    r"\b(racis[mt]\w*|sexis[mt]\w*|hate|hatred|homophob\w*|bigot\w*|slurs?)\b",
+    _then(
+        r"\b(racis[mt]\w*|sexis[mt]\w*|homophob\w*|transphob\w*|islamophob\w*|antisemit\w*)\b",
+        r"\b(no place|not ok|not okay|unacceptable|disgusting|wrong|stop|never)\b",
+    ),
+    _then(
+        r"\b(no place|not welcome|not ok|not okay|unacceptable|is not acceptable)\b",
+        r"\b(racis[mt]\w*|sexis[mt]\w*|hate|hatred|homophob\w*|bigot\w*|slurs?)\b",
+    ),
     r"\b(would|will|could) never (say|think|believe|claim)\b|\bi('d| would) never say\b",
     r"\bit'?s (wrong|false|ignorant|stupid) to (say|think|claim)\b|\bstop saying\b",
     r"\b(someone|somebody|he|she|they|people|a user|this guy) (said|called|wrote|posted|told)\b",
     r"\b(reported|reporting|flagged) (a|this|the|that) (message|post|comment|user)\b",
     r"\b(not all|not every)\b|\bno (group|religion|people) (is|are)\b",
     r"\b(pas (sa|de) place|n'a pas sa place|inacceptable|inadmissible|intolerable|honteux)\b",
-    r"\b(racis\w*|sexis\w*|homophob\w*|haine|antisemit\w*)\b.*"
-    r"\b(pas (ok|acceptable|normal)|stop)\b",
+    _then(
+        r"\b(racis\w*|sexis\w*|homophob\w*|haine|antisemit\w*)\b",
+        r"\b(pas (ok|acceptable|normal)|stop)\b",
+    ),
     r"\b(je ne dirai(s)? jamais|jamais je ne dirai|c'est faux de dire|arretez de dire)\b",
     r"\b(quelqu'un|il|elle|ils|un membre) (a dit|a ecrit|a traite|a poste)\b",
     r"\b(tous|toutes) les \w+ ne sont pas\b|\bpas tous\b",
-    r"\b(saying|claiming|blaming|to say|dire que|accuser|pretendre que)\b.*\b(ignorant|wrong|false"
-    r"|lazy|racist|sexist|bs|bullshit|faux|raciste|sexiste|degueulasse|n'importe quoi)\b",
+    _then(
+        r"\b(saying|claiming|blaming|to say|dire que|accuser|pretendre que)\b",
+        r"\b(ignorant|wrong|false|lazy|racist|sexist|bs|bullshit|faux|raciste|sexiste"
+        r"|degueulasse|n'importe quoi)\b",
+    ),
     r"\b(says|said|wrote|writes|posted|posts|quoting|quote|cite|a ecrit|ecrit|a dit|signale)\b"
     r"[^\"«“]{0,40}[\"«“]",
     r"[\"«“][^\"»”]{3,80}[\"»”]\s*\?|\bwho (writes|says) (that|this)\b|\bqui ecrit ca\b",
