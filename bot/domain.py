@@ -193,6 +193,11 @@ class DraftBrief:
     answered: bool = False
     group_label: str = ""  # who follows up ("Customer support"), for drafts that cannot answer
     examples: tuple[tuple[str, str], ...] = ()  # (message, approved reply) from the policy
+    sentiment: str = ""  # of the message: an upset member gets an apology first
+    # What to try when the draft answered what no fact states: the `unanswered` strategy and
+    # its example replies (empty: no second strategy, only the reasons).
+    fallback_strategy: str = ""
+    fallback_examples: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

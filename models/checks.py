@@ -16,12 +16,13 @@ from models.language import detect_language
 
 # A sentence ends at . ! ? … followed by space, but not after a list number ("1. Go to").
 _SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\b\d\.)\s+")
+# Written so no run of spaces can be split two ways (linear on any input).
 _LABEL = re.compile(
-    r"^\s*\**\s*(reply|response|answer|draft|réponse|reponse|assistant|brouillon)\s*\**\s*:"
-    r"\s*\**\s*",
+    r"^\s*(?:\*+\s*)?(reply|response|answer|draft|réponse|reponse|assistant|brouillon)"
+    r"\s*(?:\*+\s*)?:\s*(?:\*+\s*)?",
     re.IGNORECASE,
 )
-_ROLE_LINE = re.compile(r"^\s*\[?(system|user|assistant|us)\]?\s*:?\s*$", re.IGNORECASE)
+_ROLE_LINE = re.compile(r"^\s*\[?(system|user|assistant|us)\]?\s*(?::\s*)?$", re.IGNORECASE)
 _PROMISE_VERB = re.compile(
     r"\b(will|we'll|shall|going to|promise|guarantee|va|vont|allons|sera|seront|promets|"
     r"garantis|s'engage)\b"
@@ -65,25 +66,6 @@ def clean(raw: str) -> str:
 def _insult_words(message: str) -> set[str]:
     folded = signals.fold(message)
     return {m.group(0) for m in signals.INSULTS.finditer(folded)}
-
-
-_CLAIM = re.compile(
-    r"https?://\S+|\b[\w.-]+@[\w-]+\.[\w.]+\b|\b[\w-]+\.(?:app|com|io|org|net|fr)\b"
-    r"|\d+(?:[.,]\d+)?\s*(?:%|€|\$|euros?|dollars?)|[€$]\s*\d+"
-)
-
-
-def unverified_claims(draft: str, brief: DraftBrief) -> list[str]:
-    """Links, addresses, prices and percentages in the draft that neither the policy's facts
-    nor the conversation contain: the model may have made them up."""
-    known = " ".join([*brief.facts, brief.text, *(m.text for m in brief.context)]).casefold()
-    known_compact = re.sub(r"\s+", "", known)
-    claims = []
-    for m in _CLAIM.finditer(draft):
-        claim = m.group(0).rstrip(".,;:!?)").casefold()
-        if claim not in known and re.sub(r"\s+", "", claim) not in known_compact:
-            claims.append(m.group(0).rstrip(".,;:!?)"))
-    return claims
 
 
 @dataclass
@@ -152,7 +134,9 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
             notes.append(f"removed a forbidden promise ({promised[0]})")
             dropped.append(f"promised {promised[0]}")
             continue
-        if _PROMISE_VERB.search(folded) and _DEADLINE.search(folded):
+        deadline = _DEADLINE.search(folded)
+        stated = deadline is not None and deadline.group(0) in signals.fold(" ".join(brief.facts))
+        if _PROMISE_VERB.search(folded) and deadline and not stated:
             notes.append("removed a promise of a date")
             dropped.append("promised a date")
             continue
@@ -163,8 +147,8 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
             continue
         kept.append(sentence)
     says_something = any(not s.endswith("?") and not _GREETING_ONLY.match(s) for s in kept)
-    if verify.missing_items(" ".join(kept), brief):
-        says_something = True  # the answering fact goes back in below
+    if verify.missing_items(" ".join(kept), brief) or verify.owes_apology(kept, brief):
+        says_something = True  # the answering fact or the apology goes in below
     if not kept or (dropped and not says_something):
         return Checked(None, notes, dropped or ["nothing left after the checks"])
 
@@ -179,6 +163,10 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
     else:
         protected = ""
 
+    if verify.owes_apology(kept, brief):
+        kept.insert(0, verify.APOLOGY.get(brief.language, verify.APOLOGY["en"]))
+        notes.append("added an apology: the member is upset and the draft did not say sorry")
+        protected = protected or ""
     kept = _fit(kept, brief, protected, notes)
     result = " ".join(kept)
     problem = verify.register_problem(result, brief)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+from dataclasses import replace
 
 from bot.domain import DraftBrief
 from models.base import ChatBackend, ChatMessage, DraftResult
@@ -11,6 +13,8 @@ from models.checks import facts_used, verify_draft
 from models.prompt import LANGUAGES, build_messages
 
 log = logging.getLogger(__name__)
+# Reasons that mean the draft answered in the brand's name what no fact states.
+_GROUNDING = re.compile(r"no fact states|not in the facts|facts say no|plan or roadmap")
 
 
 class LocalDrafter:
@@ -33,16 +37,7 @@ class LocalDrafter:
         notes = result.notes
         if result.text is None:
             reasons = "; ".join(result.retry)
-            language = LANGUAGES.get(brief.language, brief.language)
-            retry = [
-                *messages,
-                ChatMessage("assistant", completion.text),
-                ChatMessage(
-                    "user",
-                    f"That reply cannot be sent: {reasons}. Write a new reply in {language} "
-                    "that follows the rules. Write only the reply.",
-                ),
-            ]
+            retry = self._retry_messages(brief, messages, completion.text, reasons)
             completion = await self._backend.complete(retry, max_tokens=self._max_tokens)
             tokens += completion.completion_tokens
             second = verify_draft(completion.text, brief, system=system)
@@ -64,6 +59,32 @@ class LocalDrafter:
             seconds=seconds,
             facts_used=tuple(used),
         )
+
+    @staticmethod
+    def _retry_messages(
+        brief: DraftBrief, messages: list[ChatMessage], failed: str, reasons: str
+    ) -> list[ChatMessage]:
+        """A draft that answered what no fact states is asked again under the policy's
+        `unanswered` strategy and its examples (a small model shown the failed reply tends to
+        repeat it); any other failure is shown to the model with the reasons."""
+        if brief.fallback_strategy and _GROUNDING.search(reasons):
+            return build_messages(
+                replace(
+                    brief,
+                    strategy=brief.fallback_strategy,
+                    examples=brief.fallback_examples or brief.examples,
+                )
+            )
+        language = LANGUAGES.get(brief.language, brief.language)
+        return [
+            *messages,
+            ChatMessage("assistant", failed),
+            ChatMessage(
+                "user",
+                f"That reply cannot be sent: {reasons}. Write a new reply in {language} "
+                "that follows the rules. Write only the reply.",
+            ),
+        ]
 
     async def aclose(self) -> None:
         await self._backend.aclose()

@@ -31,10 +31,15 @@ class Finding:
 
 # --- key items of a fact --------------------------------------------------------------------
 
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_DOMAIN = r"(?:https?://)?(?:[\w-]+\.)+(?:app|com|io|org|net|fr|dev)(?:/[\w./-]*)?"
+# Every pattern starts only where a run of its characters starts and bounds its parts, so
+# it reads any input in linear time (tests/models/test_regex_linear.py).
+_EMAIL = r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,6}"
+_DOMAIN = (
+    r"(?:https?://)?(?<![\w.-])(?:[\w-]{1,63}\.){1,6}(?:app|com|io|org|net|fr|dev)\b"
+    r"(?:/[\w./-]{0,200})?"
+)
 # A menu path: two or more steps joined by ">" or "→" ("Settings > Data > Export").
-_PATH = r"[A-ZÀ-Ý][\w'-]*(?:\s*[>→]\s*[A-ZÀ-Ý][\w'-]*)+"
+_PATH = r"(?<![\w'-])[A-ZÀ-Ý][\w'-]{0,40}(?:\s{0,3}[>→]\s{0,3}[A-ZÀ-Ý][\w'-]{0,40}){1,6}"
 _CODE = r"\b[A-Z]{1,3}\d{3,5}\b"
 _ITEM = re.compile(rf"{_EMAIL}|{_DOMAIN}|{_CODE}")
 _MENU = re.compile(_PATH)
@@ -116,7 +121,9 @@ _NUMBER = re.compile(
     r"users?|utilisateurs?)(?![\w])|[€$]\s?\d+",
     re.IGNORECASE,
 )
-_CLAIM = re.compile(rf"https?://\S+|{_EMAIL}|(?<![@\w.])(?:[\w-]+\.)+(?:app|com|io|org|net|fr)\b")
+_CLAIM = re.compile(
+    rf"https?://\S+|{_EMAIL}|(?<![@\w.-])(?:[\w-]{{1,63}}\.){{1,6}}(?:app|com|io|org|net|fr)\b"
+)
 _HATE_SOFT = re.compile(
     r"\bsorry\b|\bapologi[sz]e|\bthank(s| you)\b|\bwe understand\b|\bunderstandable\b|"
     r"\byou('re| are) right\b|\bwe agree\b|\bfair point\b|\bvalid (point|concern)\b|"
@@ -248,6 +255,8 @@ def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Find
         if not any(carries(f, m.group(0)) for f in brief.facts):
             found.append(Finding("ungrounded", f"the path {m.group(0)!r} is not in the facts"))
             break
+    if "sarcasm" in flags and _THANKED.search(sentence):
+        found.append(Finding("sarcasm", "takes a sarcastic message as praise"))
     if "hate" in flags and _HATE_SOFT.search(sentence):
         found.append(Finding("hate", "an apology, thanks or agreement addressed to hate speech"))
     if (
@@ -281,12 +290,34 @@ def _denied(brief: DraftBrief) -> bool:
     return False
 
 
+_THANKED = re.compile(
+    r"\bthank(s| you) for (your|the) (kind|nice|lovely|positive) |\bglad (to hear|you)|"
+    r"\bhappy to hear\b|\bthat'?s great\b|\bravis? (que|de)\b|\bcontents? que\b|"
+    r"\bmerci pour (ton|votre|ce) (gentil|retour positif|compliment)|\bde rien\b|"
+    r"\bavec plaisir\b|\bworking well\b|\bfonctionne bien\b",
+    re.IGNORECASE,
+)
+_SORRY = re.compile(r"\bsorry\b|\bapologi|\bd[ée]sol[ée]|\bexcus", re.IGNORECASE)
+APOLOGY = {"en": "Sorry for the trouble.", "fr": "Désolés pour ce souci."}
+
+
+def owes_apology(kept: Sequence[str], brief: DraftBrief) -> bool:
+    """An upset member reporting a problem gets a sorry (the strategy asks for one; a small
+    model often writes only "thanks for the report")."""
+    upset = brief.sentiment == "negative" or "sarcasm" in brief.flags
+    problem = brief.intent in ("complaint", "bug_report")
+    return upset and problem and not any(_SORRY.search(s) for s in kept)
+
+
 def _in_facts(sentence: str, brief: DraftBrief) -> bool:
     return any(_ROADMAP.search(f) for f in brief.facts) and _grounded(sentence, brief)
 
 
 def _grounded(sentence: str, brief: DraftBrief) -> bool:
-    """Most of the sentence's content words come from the facts."""
+    """The sentence gives a fact's key item, or most of its content words come from the
+    facts."""
+    if any(carries(sentence, i) for f in brief.facts for i in key_items(f)):
+        return True
     mine = _content(sentence) - _content(brief.text)
     facts = set().union(*(_content(f) for f in brief.facts)) if brief.facts else set()
     return bool(mine) and len(mine & facts) / len(mine) >= 0.6

@@ -363,6 +363,11 @@ def explain(
             answered=answered,
             group_label=_group_label(policy, group),
             examples=examples_for(policy, strategy_key or c.intent, language),
+            sentiment=str(c.sentiment),
+            fallback_strategy=strategy_for(policy, "unanswered", "default")
+            if "unanswered" in policy.strategies and strategy_key != "unanswered"
+            else "",
+            fallback_examples=examples_for(policy, "unanswered", language),
         )
     decision = Decision(
         action=action,

@@ -181,3 +181,27 @@ async def test_refused_and_repaired_drafts_reach_the_card_with_their_notes(pipel
     # The notes are stored with the draft, for the card's later updates and the audit.
     stored = await app.store.draft(refused.id)
     assert stored.text is None
+
+
+async def test_an_ungrounded_answer_is_asked_again_under_the_unanswered_strategy() -> None:
+    backend = ScriptedBackend(
+        "Oui, nous avons une API publique. Tu veux l'utiliser comment ?",
+        "Merci pour la question ! L'équipe vérifie et revient vers toi ici. Pour quel usage ?",
+    )
+    drafter = LocalDrafter(backend=backend)
+    result = await drafter.draft(
+        brief(
+            "Vous avez une API publique ?",
+            language="fr",
+            facts=(),
+            fallback_strategy="Do not answer yes or no: say the team will follow up.",
+            fallback_examples=(("Ça marche sur Kobo ?", "Merci ! L'équipe vérifie."),),
+        )
+    )
+    assert result.text is not None and result.text.startswith("Merci pour la question")
+    second = backend.calls[1]
+    # A fresh prompt under the fallback strategy, its example as a model turn, and no trace
+    # of the failed reply for the model to repeat.
+    assert "Do not answer yes or no" in second[0].content
+    assert second[2].content == "Merci ! L'équipe vérifie."
+    assert all("API publique. Tu veux" not in m.content for m in second)

@@ -22,23 +22,8 @@ SIZE = 100_000
 BOUND = 3.0  # seconds; a linear pattern takes at most 0.2 s here, a quadratic one minutes
 TRIES = 3  # a busy machine can stall one measurement; a slow pattern is slow every time
 
-# Super-linear patterns in a module someone else is editing (models/checks.py); the fix is
-# in the issue 19 report. Not run: each would take minutes on 100 kB.
-KNOWN_SUPERLINEAR = {
-    "models.checks._LABEL": (
-        r"^\s*\**\s*(...)\s*\**\s*: splits a run of spaces between two \s* (a draft of "
-        r"spaces: 9 s on 16 kB); write \s*(?:\*+\s*)? instead of \s*\**\s*"
-    ),
-    "models.checks._CLAIM": (
-        r"\b[\w.-]+@, \b[\w-]+\.(app|…) and \d+… restart at every position of a run "
-        r"('1.1.1.…': 1.2 s on 16 kB); start them at the start of a run (?<!\d)\d+, and bound "
-        r"the label and local part ({1,63}, {1,64})"
-    ),
-    "models.checks._ROLE_LINE": (
-        r"\s*:?\s*$ splits a run of spaces between two \s* when the line does not end there; "
-        r"write \s*(?::\s*)?$"
-    ),
-}
+# Patterns known to be super-linear, each with its fix; none today.
+KNOWN_SUPERLINEAR: dict[str, str] = {}
 
 
 def _seconds(run: Callable[[str], object], text: str) -> float:

@@ -304,3 +304,26 @@ def test_the_live_state_of_the_service_is_never_claimed(draft: str, lang: str) -
     assert text is not None and "status.inkwell.app" in text
     assert "down for everyone" not in text and "normal" not in text
     assert "removed a sentence: a claim about the live state of the service" in notes
+
+
+def test_a_sarcastic_message_is_not_thanked_and_an_upset_member_hears_sorry() -> None:
+    b = brief(
+        "Great, the app logged me out again in the middle of a meeting. Truly a masterpiece.",
+        intent="complaint",
+        sentiment="negative",
+        flags=frozenset({"sarcasm"}),
+        facts=(),
+    )
+    text, notes = check(
+        "Thank you for your kind words! Which device logged you out, so we can look?", b
+    )
+    assert text == "Sorry for the trouble. Which device logged you out, so we can look?"
+    assert "removed a sentence: takes a sarcastic message as praise" in notes
+    assert "added an apology: the member is upset and the draft did not say sorry" in notes
+    fr = brief("ça plante encore", language="fr", intent="bug_report", sentiment="negative")
+    text, _ = check("Merci pour le signalement. Quelle version utilises-tu ?", fr)
+    assert text is not None and text.startswith("Désolés pour ce souci.")
+    calm = brief("small bug in export", intent="bug_report", sentiment="neutral", facts=())
+    assert check("Thanks for the report. Which version?", calm)[0] == (
+        "Thanks for the report. Which version?"
+    )
