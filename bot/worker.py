@@ -16,6 +16,7 @@ import traceback
 from bot.config import WorkersConfig
 from bot.delivery import Deliverer
 from bot.pipeline import Pipeline
+from bot.redact import exception_text
 from bot.store.store import ClaimedJob, Store
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ class Worker:
             await self._store.finish(job)
 
     async def _retry_or_bury(self, job: ClaimedJob, exc: BaseException) -> None:
-        error = f"{exc.__class__.__name__}: {exc}"
+        # Stored with the job and logged: never a secret (bot/redact.py).
+        error = f"{exc.__class__.__name__}: {exception_text(exc)}"
         if job.attempts >= self._config.max_attempts:
             log.error(
                 "job %d (%s %d) failed %d times, giving up: %s",
