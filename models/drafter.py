@@ -67,7 +67,7 @@ class LocalDrafter:
         """A draft that answered what no fact states is asked again under the policy's
         `unanswered` strategy and its examples (a small model shown the failed reply tends to
         repeat it); any other failure is shown to the model with the reasons."""
-        if brief.fallback_strategy and _GROUNDING.search(reasons):
+        if brief.fallback_strategy and not brief.answered and _GROUNDING.search(reasons):
             return build_messages(
                 replace(
                     brief,

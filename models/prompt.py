@@ -4,7 +4,10 @@ a CPU."""
 
 from __future__ import annotations
 
+import re
+
 from bot.domain import DraftBrief
+from models import signals
 from models.base import ChatMessage
 
 LANGUAGES = {"en": "English", "fr": "French"}
@@ -78,8 +81,22 @@ def _inert(text: str) -> str:
     return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
 
 
+def masked(text: str) -> str:
+    """Insults replaced by "[insult]": the model answers the person, not the words (shown
+    them, a small model refuses, or repeats them)."""
+    insults = {m.group(0) for m in signals.INSULTS.finditer(signals.fold(text))}
+    if not insults:
+        return text
+    return re.sub(
+        r"[^\W_]+",
+        lambda m: "[insult]" if signals.fold(m.group(0)) in insults else m.group(0),
+        text,
+    )
+
+
 def _member_block(text: str) -> str:
-    return f"Message (reply to this):\n<<<\n{_inert(_clip(text, MAX_MESSAGE_CHARS))}\n>>>"
+    shown = _inert(_clip(masked(text), MAX_MESSAGE_CHARS))
+    return f"Message (reply to this):\n<<<\n{shown}\n>>>"
 
 
 def user_prompt(brief: DraftBrief) -> str:

@@ -240,7 +240,7 @@ def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Find
     elif _YES_NO.search(sentence) and not _grounded(sentence, brief):
         found.append(Finding("ungrounded", "a yes/no answer about the product that no fact states"))
     live = _LIVE.search(sentence)
-    if live and signals.fold(live.group(0)) not in known:
+    if live and signals.fold(live.group(0)) not in signals.fold(" ".join(brief.facts)):
         found.append(Finding("ungrounded", "a claim about the live state of the service"))
     for m in _NUMBER.finditer(sentence):
         if signals.fold(m.group(0)).replace(" ", "") not in known.replace(" ", ""):
@@ -268,6 +268,11 @@ def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Find
         if len(asked) >= 2 and len(asked & _content(sentence)) >= max(2, len(asked) // 2):
             found.append(Finding("obeyed", "follows an instruction written in the message"))
             break
+    borrowed = _borrowed(sentence, brief)
+    if borrowed:
+        found.append(
+            Finding("borrowed", f"copies {borrowed!r} from an example for another message")
+        )
     if index == 0 and _echoes(sentence, brief.text):
         found.append(Finding("echo", "repeats the message instead of answering it"))
     return found
@@ -307,6 +312,21 @@ def owes_apology(kept: Sequence[str], brief: DraftBrief) -> bool:
     upset = brief.sentiment == "negative" or "sarcasm" in brief.flags
     problem = brief.intent in ("complaint", "bug_report")
     return upset and problem and not any(_SORRY.search(s) for s in kept)
+
+
+def _borrowed(sentence: str, brief: DraftBrief) -> str | None:
+    """A word the draft can only have taken from an example's message ("liseuse" from the
+    Kobo example), not from this message, its facts or its thread."""
+    examples = [*brief.examples, *brief.fallback_examples]
+    if not examples:
+        return None
+    here = _content(_known_text(brief))
+    mine = _content(sentence)
+    for message, _ in examples:
+        for word in sorted(_content(message) - here):
+            if len(word) >= 5 and word in mine:
+                return word
+    return None
 
 
 def _in_facts(sentence: str, brief: DraftBrief) -> bool:

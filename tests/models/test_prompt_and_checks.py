@@ -167,3 +167,9 @@ def test_numbered_steps_are_not_cut_mid_list() -> None:
     )
     assert text is not None and not text.rstrip().endswith("2.")
     assert text.endswith("Did it work?")
+
+
+def test_insults_are_masked_in_the_prompt() -> None:
+    user = build_messages(brief("Vous êtes des abrutis, votre appli est nulle", language="fr"))
+    shown = user[-1].content
+    assert "abrutis" not in shown and "Vous êtes des [insult]" in shown

@@ -327,3 +327,26 @@ def test_a_sarcastic_message_is_not_thanked_and_an_upset_member_hears_sorry() ->
     assert check("Thanks for the report. Which version?", calm)[0] == (
         "Thanks for the report. Which version?"
     )
+
+
+def test_a_word_from_an_examples_message_is_not_copied_into_the_draft() -> None:
+    b = brief(
+        "Vous faites un tarif étudiant ?",
+        language="fr",
+        facts=(),
+        examples=(("Est-ce que l'appli marche sur une liseuse Kobo ?", "Merci ! Quel modèle ?"),),
+    )
+    text, notes = check(
+        "Merci pour la question ! L'équipe revient vers toi ici. Quel modèle de liseuse as-tu ?",
+        b,
+    )
+    assert text == "Merci pour la question ! L'équipe revient vers toi ici."
+    assert "removed a sentence: copies 'liseuse' from an example for another message" in notes
+
+
+def test_the_members_own_words_do_not_make_a_live_claim_true() -> None:
+    b = answered(
+        "La synchro tourne dans le vide, c'est normal ?", STATUS_FR, "status", language="fr"
+    )
+    text, _ = check(f"C'est normal pour Android. {STATUS_FR} Ça aide ?", b)
+    assert text == f"{STATUS_FR} Ça aide ?"
