@@ -320,11 +320,11 @@ def _borrowed(sentence: str, brief: DraftBrief) -> str | None:
     examples = [*brief.examples, *brief.fallback_examples]
     if not examples:
         return None
-    here = _content(_known_text(brief))
+    here = {w[:5] for w in _content(_known_text(brief))}  # "offres" in a fact covers "offre"
     mine = _content(sentence)
     for message, _ in examples:
-        for word in sorted(_content(message) - here):
-            if len(word) >= 5 and word in mine:
+        for word in sorted(_content(message)):
+            if len(word) >= 5 and word[:5] not in here and word in mine:
                 return word
     return None
 
