@@ -218,7 +218,7 @@ def facts_used(draft: str, brief: DraftBrief) -> list[str]:
     for fact_id, fact in zip(brief.fact_ids, brief.facts, strict=False):
         items = verify.key_items(fact)
         if any(verify.carries(draft, i) for i in items) or (
-            not items and len(verify.words(fact) & verify.words(draft)) >= 4
+            not items and len(verify.content_words(fact) & verify.content_words(draft)) >= 3
         ):
             used.append(fact_id)
     return used

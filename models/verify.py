@@ -216,8 +216,12 @@ def ordered(message: str) -> list[str]:
     return [next(g for g in m.groups() if g) for m in _ORDER.finditer(message)]
 
 
-def _content(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
+    """The words that carry meaning: longer than two letters, not a common word."""
     return {w for w in words(text) if len(w) > 2 and w not in _STOP}
+
+
+_content = content_words
 
 
 def _known_text(brief: DraftBrief) -> str:

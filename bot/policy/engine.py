@@ -181,7 +181,13 @@ def pick_facts(
     for order, fact in enumerate(policy.facts):
         if not _in_scope(fact.platforms, fact.channels, message):
             continue
-        found = tuple(k for k in fact.keywords if _keyword_in(k, text))
+        hits = [k for k in fact.keywords if _keyword_in(k, text)]
+        # "sync" and "synchro" found in "synchro" are one word found, not two.
+        found = tuple(
+            k
+            for k in hits
+            if not any(o != k and normalize(o).startswith(normalize(k)) for o in hits)
+        )
         close = meaning.get(fact.id) if meaning is not None else None
         if not found and (close is None or close < MEANING_OFFER):
             continue
@@ -193,8 +199,17 @@ def pick_facts(
 
 
 def answers(pick: FactPick) -> bool:
-    """Whether a fact answers the message by itself (not merely touches its subject)."""
-    return bool(pick.keywords) or (pick.meaning or 0.0) >= MEANING_ANSWERS
+    """Whether a fact answers the message by itself (not merely touches its subject): two of
+    its keywords, or one and a close meaning, or a very close meaning. Without a meaning
+    index (keywords only), one keyword is all there is to go on."""
+    close = pick.meaning
+    if close is None:
+        return bool(pick.keywords)
+    return (
+        len(pick.keywords) >= 2
+        or close >= MEANING_ANSWERS
+        or (bool(pick.keywords) and close >= MEANING_OFFER)
+    )
 
 
 def platform_style(policy: Policy, message: InboundMessage) -> PlatformStyle:

@@ -310,3 +310,12 @@ def test_chit_chat_is_left_to_the_community_but_not_silenced_when_negative() -> 
         classified("off_topic", sentiment=Sentiment.NEGATIVE),
     )
     assert upset.action == Action.ESCALATE and "guarantee:no-silence" in rules(upset)
+
+
+def test_one_keyword_answers_only_with_a_close_meaning() -> None:
+    message = make_message("La synchro plante depuis la mise à jour, j'ai perdu deux notes.")
+    far = decide(POLICY, message, classified(language="fr"), meaning={"status": 0.2})
+    assert far.brief is not None and far.brief.facts and not far.brief.answered
+    near = decide(POLICY, message, classified(language="fr"), meaning={"status": 0.47})
+    assert near.brief is not None and near.brief.answered
+    assert near.brief.fact_ids[0] == "status"
