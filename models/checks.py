@@ -212,13 +212,17 @@ def _fit(kept: list[str], brief: DraftBrief, protected: str, notes: list[str]) -
     return kept
 
 
+def shared(a: str, b: str) -> set[str]:
+    return verify.content_words(a) & verify.content_words(b)
+
+
 def facts_used(draft: str, brief: DraftBrief) -> list[str]:
     """The ids of the facts the draft carries (a key item, or most of its words)."""
     used = []
     for fact_id, fact in zip(brief.fact_ids, brief.facts, strict=False):
         items = verify.key_items(fact)
         if any(verify.carries(draft, i) for i in items) or (
-            not items and len(verify.content_words(fact) & verify.content_words(draft)) >= 3
+            not items and len(shared(fact, draft) - verify.content_words(brief.text)) >= 3
         ):
             used.append(fact_id)
     return used

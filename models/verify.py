@@ -324,12 +324,14 @@ def _borrowed(sentence: str, brief: DraftBrief) -> str | None:
     examples = [*brief.examples, *brief.fallback_examples]
     if not examples:
         return None
-    here = {w[:5] for w in _content(_known_text(brief))}  # "offres" in a fact covers "offre"
-    mine = _content(sentence)
+    # Compared by their first five letters: "offres" in a fact covers "offre", "exporte" in
+    # an example is "exporter" in the draft.
+    here = {w[:5] for w in _content(_known_text(brief))}
+    mine = {w[:5]: w for w in _content(sentence) if len(w) >= 5}
     for message, _ in examples:
         for word in sorted(_content(message)):
-            if len(word) >= 5 and word[:5] not in here and word in mine:
-                return word
+            if len(word) >= 5 and word[:5] not in here and word[:5] in mine:
+                return mine[word[:5]]
     return None
 
 

@@ -125,12 +125,15 @@ def test_no_reply_never_silences_criticism_or_abuse(
     )
     # With the rules gone, the strategies only rules named go too, with their examples.
     replies = (d_ / "replies.toml").read_text()
-    for name in ("hate", "injection"):
+    for name in ("hate", "injection", "other_product"):
         start = replies.index(f"[strategy.{name}]")
         end = replies.index("[strategy.", start + 1)
         replies = replies[:start] + replies[end:]
     replies = re.sub(
-        r'\[\[example\]\]\nstrategy = "(hate|injection)"\n.*?\n\n', "", replies, flags=re.S
+        r'\[\[example\]\]\nstrategy = "(hate|injection|other_product)"\n.*?\n\n',
+        "",
+        replies,
+        flags=re.S,
     )
     (d_ / "replies.toml").write_text(replies)
     d = decide(

@@ -67,7 +67,7 @@ def test_unknown_key_is_reported_where_it_is(tmp_path: Path) -> None:
     edit(d, "routing.toml", "ticket = true", "ticket = true\nescalte = true")
     [p] = problems(d)
     line = line_of(d / "routing.toml", "escalte")
-    assert p == f"{d / 'routing.toml'}:{line}: unknown key 'rule.7.escalte'"
+    assert p == f"{d / 'routing.toml'}:{line}: unknown key 'rule.8.escalte'"
 
 
 def test_wrong_type(tmp_path: Path) -> None:
