@@ -104,27 +104,42 @@ class Pipeline:
             for s, c in zip(todo, results, strict=True):
                 await self._store.save_classification(s.id, c)
             stored = [await self._store.message(mid) for mid in message_ids]
+        # Every message of the batch is decided, carded and checked for alerts before any is
+        # drafted (drafting takes seconds each): a legal threat behind eleven questions is
+        # flagged at once. Then drafts, the urgent ones first.
+        planned: dict[str, int] = {}
+        to_draft: list[tuple[StoredMessage, Decision]] = []
         for s in stored:
-            await self._decide_and_draft(policy, s)
+            decision = await self._decide(policy, s, planned)
+            if decision is not None:
+                to_draft.append((s, decision))
+        for s, decision in sorted(to_draft, key=lambda sd: not sd[1].urgent):
+            await self._draft(s, decision)
 
-    async def _decide_and_draft(self, policy: Policy, stored: StoredMessage) -> None:
+    async def _decide(
+        self, policy: Policy, stored: StoredMessage, planned_auto_sends: dict[str, int]
+    ) -> Decision | None:
+        """Decide, record, show the card and raise alerts; the decision when a draft is still
+        to be written (None when one exists or the message is gone)."""
         assert stored.classification is not None
         if stored.deleted:
             log.info("message %d was deleted at the source before drafting", stored.id)
         existing = await self._store.drafts_of(stored.id)
         context = await self._store.context_for(stored.id)
         window = timedelta(seconds=policy.autosend.window_seconds)
-        recent = await self._store.auto_sends_since(
-            stored.message.conversation.channel_id, utcnow() - window
-        )
+        channel = stored.message.conversation.channel_id
+        recent = await self._store.auto_sends_since(channel, utcnow() - window)
         decision = decide(
             policy,
             stored.message,
             stored.classification,
             context=context,
-            auto_sends_in_window=recent,
+            # Auto-sends decided earlier in this batch count against the channel's cap too.
+            auto_sends_in_window=recent + planned_auto_sends.get(channel, 0),
             meaning=await self.meaning(policy, stored.message.text),
         )
+        if decision.auto_send:
+            planned_auto_sends[channel] = planned_auto_sends.get(channel, 0) + 1
         await self._store.save_decision(stored.id, decision)
         await self._approvals.message_decided(stored, decision)
         if self._listener is not None:
@@ -133,7 +148,10 @@ class Pipeline:
             except Exception:  # an alert must never stop a message from being answered
                 log.exception("listening checks failed for message %d", stored.id)
         if existing or stored.deleted:
-            return
+            return None
+        return decision
+
+    async def _draft(self, stored: StoredMessage, decision: Decision) -> None:
         if decision.brief is None:
             if decision.action == Action.ESCALATE:
                 # No machine draft (safety): an empty draft gives the humans a card to take

@@ -1,0 +1,137 @@
+"""A burst: every message is decided, carded and alerted before any is drafted, and the
+urgent ones are drafted first (issue 19: urgent at once, drafts after)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.fake import FakeAdapter
+from bot.app import App, open_app
+from bot.config import Config, DatabaseConfig, PoliciesConfig
+from bot.domain import Decision, Draft, DraftBrief, IntentSpec, Platform
+from bot.store import open_store
+from bot.store.store import StoredMessage
+from models.base import DraftResult
+from tests.builders import make_message
+from tests.doubles import RuleClassifier
+from tests.policy.helpers import edit, policy_copy
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Timeline:
+    """One list of what happened, in order, across the approval channel and the drafter."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+
+class Channel:
+    def __init__(self, timeline: Timeline) -> None:
+        self.t = timeline
+
+    async def message_decided(self, stored: StoredMessage, decision: Decision) -> None:
+        self.t.events.append(f"card:{stored.message.text}")
+
+    async def draft_ready(
+        self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
+    ) -> None:
+        self.t.events.append(f"draft:{stored.message.text}")
+
+    async def delivery_result(self, *args: Any) -> None:
+        pass
+
+    async def admin_alert(self, text: str) -> None:
+        self.t.events.append("alert")
+
+
+class SlowDrafter:
+    name = "slow"
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.t = timeline
+
+    async def draft(self, brief: DraftBrief) -> DraftResult:
+        self.t.events.append(f"drafting:{brief.text}")
+        await asyncio.sleep(0)  # a real model takes seconds; the order is what matters
+        return DraftResult(text="Thanks, can you tell us more?", model="slow", notes=(), seconds=0)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def classifier(intents: Sequence[IntentSpec]) -> RuleClassifier:
+    return RuleClassifier(intents)
+
+
+@pytest.fixture
+async def burst(db_url: str) -> AsyncIterator[tuple[App, FakeAdapter, Timeline]]:
+    config = Config(
+        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(REPO / "policies"))
+    )
+    await (await open_store(db_url, upgrade=True)).aclose()
+    fake = FakeAdapter(platform=Platform.DISCORD)
+    timeline = Timeline()
+    async with open_app(
+        config,
+        adapters=[fake],
+        approvals=Channel(timeline),
+        drafter=SlowDrafter(timeline),
+        classifier_factory=classifier,
+    ) as app:
+        await fake.start(app.sink)
+        yield app, fake, timeline
+
+
+async def test_a_legal_threat_behind_questions_is_carded_and_alerted_before_any_draft(
+    burst: Any,
+) -> None:
+    app, fake, timeline = burst
+    texts = [f"question number {i}" for i in range(5)] + ["my lawyer will sue you"]
+    for i, text in enumerate(texts):
+        assert await fake.inject(make_message(text, message_id=f"m{i}", author=f"u{i}"))
+    await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+    events = timeline.events
+    first_draft = next(i for i, e in enumerate(events) if e.startswith("drafting:"))
+    cards = [i for i, e in enumerate(events) if e.startswith("card:")]
+    assert len(cards) == len(texts) and max(cards) < first_draft
+    assert "alert" in events[:first_draft]  # the legal alert went out before any drafting
+    drafted = [e.removeprefix("drafting:") for e in events if e.startswith("drafting:")]
+    assert drafted[0] == "my lawyer will sue you"  # urgent first
+    assert drafted[1:] == texts[:5]  # then the others in arrival order
+
+
+async def test_the_autosend_cap_holds_within_one_batch(db_url: str, tmp_path: Path) -> None:
+    policies = policy_copy(tmp_path)
+    edit(
+        policies,
+        "routing.toml",
+        'enabled = false\nintents = ["praise"]',
+        'enabled = true\nintents = ["question"]',
+    )
+    edit(policies, "routing.toml", "max_per_channel = 3", "max_per_channel = 2")
+    config = Config(
+        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(policies))
+    )
+    await (await open_store(db_url, upgrade=True)).aclose()
+    fake = FakeAdapter(platform=Platform.DISCORD)
+    timeline = Timeline()
+    async with open_app(
+        config,
+        adapters=[fake],
+        approvals=Channel(timeline),
+        drafter=SlowDrafter(timeline),
+        classifier_factory=classifier,
+    ) as app:
+        await fake.start(app.sink)
+        for i in range(4):
+            assert await fake.inject(make_message(f"question {i}", message_id=f"q{i}"))
+        await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+        # Two went out on the policy's opt-in; the other two wait for a human.
+        assert len(await app.store.pending_drafts()) == 2
+        assert sum(e.startswith("draft:") for e in timeline.events) == 2
