@@ -23,6 +23,7 @@ from bot.domain import (
 )
 from bot.listening.listener import Listener
 from bot.policy import Policy, decide
+from bot.redact import exception_text
 from bot.store.store import AUTOSEND_ACTOR, Store, StoredMessage, utcnow
 from models.base import Classifier, ClassifyInput, Drafter
 
@@ -68,6 +69,7 @@ class Pipeline:
         self._listener = listener
         self._classifier: Classifier | None = None
         self._classifier_key: tuple[object, ...] | None = None
+        self._drafting_failures = 0  # in a row: one admin alert per outage, not per message
         self._meaning_factory = meaning
         self._meaning: tuple[str, FactMeaning] | None = None
 
@@ -162,7 +164,12 @@ class Pipeline:
                 )
                 await self._approvals.draft_ready(stored, decision, draft, notes)
             return
-        result = await self._drafter.draft(decision.brief)
+        try:
+            result = await self._drafter.draft(decision.brief)
+        except Exception as exc:  # the backend's own retries are spent: a human path now
+            await self._drafting_failed(stored, decision, exc)
+            return
+        self._drafting_failures = 0
         draft = await self._store.add_draft(
             message_id=stored.id,
             text=result.text,
@@ -189,6 +196,39 @@ class Pipeline:
             log.info("draft %d auto-approved by policy (applied=%s)", draft.id, outcome.applied)
             return
         await self._approvals.draft_ready(stored, decision, draft, result.notes)
+
+    async def _drafting_failed(
+        self, stored: StoredMessage, decision: Decision, exc: Exception
+    ) -> None:
+        """The card gets its human buttons at once with the reason, instead of "drafting…"
+        until the job is buried; the team is told once per outage."""
+        reason = exception_text(exc)
+        log.warning("drafting message %d failed: %s", stored.id, reason)
+        notes = (f"drafting failed ({reason}): a human writes this reply (Take over)",)
+        draft = await self._store.add_draft(
+            message_id=stored.id, text=None, group=decision.group, model="", notes=notes
+        )
+        await self._approvals.draft_ready(stored, decision, draft, notes)
+        self._drafting_failures += 1
+        if self._listener is None:
+            return
+        try:
+            await self._listener.raise_alert(
+                kind="drafter_down",
+                key=self._drafter.name,
+                at=utcnow(),
+                count=self._drafting_failures,
+                summary=(
+                    f"The drafting model ({self._drafter.name}) is failing: "
+                    f"{self._drafting_failures} message(s) have no machine draft and wait for "
+                    f"a human (Take over). Last error: {reason}"
+                ),
+                detail={"error": reason, "message_id": stored.id},
+                cooldown=timedelta(minutes=30),
+                grow_factor=10.0,  # told again at 10, 100… messages, not at each one
+            )
+        except Exception:  # an alert must never stop a message from being answered
+            log.exception("could not raise the drafter alert")
 
 
 def describe(c: Classification) -> str:

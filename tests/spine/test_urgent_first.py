@@ -29,6 +29,8 @@ class Timeline:
 
     def __init__(self) -> None:
         self.events: list[str] = []
+        self.notes: list[tuple[str, ...]] = []
+        self.alerts: list[str] = []
 
 
 class Channel:
@@ -42,12 +44,14 @@ class Channel:
         self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
     ) -> None:
         self.t.events.append(f"draft:{stored.message.text}")
+        self.t.notes.append(notes)
 
     async def delivery_result(self, *args: Any) -> None:
         pass
 
     async def admin_alert(self, text: str) -> None:
         self.t.events.append("alert")
+        self.t.alerts.append(text)
 
 
 class SlowDrafter:
@@ -135,3 +139,48 @@ async def test_the_autosend_cap_holds_within_one_batch(db_url: str, tmp_path: Pa
         # Two went out on the policy's opt-in; the other two wait for a human.
         assert len(await app.store.pending_drafts()) == 2
         assert sum(e.startswith("draft:") for e in timeline.events) == 2
+
+
+class DownDrafter:
+    """The inference server is down: every draft fails after the backend's own retries."""
+
+    name = "llm-down"
+
+    async def draft(self, brief: DraftBrief) -> DraftResult:
+        raise ConnectionError("inference server at 127.0.0.1:8000 unreachable")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_drafting_outage_leaves_a_human_path_on_every_card_and_one_alert(
+    db_url: str,
+) -> None:
+    config = Config(
+        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(REPO / "policies"))
+    )
+    await (await open_store(db_url, upgrade=True)).aclose()
+    fake = FakeAdapter(platform=Platform.DISCORD)
+    timeline = Timeline()
+    async with open_app(
+        config,
+        adapters=[fake],
+        approvals=Channel(timeline),
+        drafter=DownDrafter(),
+        classifier_factory=classifier,
+    ) as app:
+        await fake.start(app.sink)
+        texts = ["my lawyer will sue you", "question one", "question two", "question three"]
+        for i, text in enumerate(texts):
+            assert await fake.inject(make_message(text, message_id=f"d{i}", author=f"a{i}"))
+        await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+        pending = await app.store.pending_drafts()
+        # Every message has a card a human can act on: no text, the reason, nothing buried.
+        assert len(pending) == len(texts)
+        assert all(p.draft.text is None for p in pending)
+        assert len(timeline.notes) == len(texts)
+        assert all(n[0].startswith("drafting failed (inference server") for n in timeline.notes)
+        # The team hears of the outage once, not once per message.
+        outage = [a for a in timeline.alerts if "drafting model" in a]
+        assert len(outage) == 1 and "Take over" in outage[0]
+        assert sum(e.startswith("draft:") for e in timeline.events) == len(texts)
