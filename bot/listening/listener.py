@@ -170,8 +170,16 @@ class Listener:
             kind = "safety"
         elif c.intent == Intent.LEGAL_THREAT or "legal_threat" in c.flags:
             kind = "legal"
+        elif (c.intent == Intent.ATTACK or c.toxic) and "hate" not in c.flags:
+            # policies/README.md: attacks are flagged to the team at once (hate has its own
+            # pile-up alert and an urgent counter-speech card)
+            kind = "attack"
         if kind is not None:
-            label = "Safety message (self-harm or violence)" if kind == "safety" else "Legal threat"
+            label = {
+                "safety": "Safety message (self-harm or violence)",
+                "legal": "Legal threat",
+                "attack": "Attack or insult",
+            }[kind]
             raised.append(
                 await self.raise_alert(
                     kind=kind,
@@ -191,8 +199,37 @@ class Listener:
             raised += await self._bad_buzz(stored, at)
         if "hate" in c.flags:
             raised += await self._hate(stored, at)
+        raised += await self._flood(stored, at)
         raised += await self._raid(stored, at)
         return raised
+
+    async def _flood(self, stored: StoredMessage, at: datetime) -> list[Raised]:
+        """One member filling a channel: each message still gets its card, the team is told
+        once per burst."""
+        cfg = self._policy().alerts.flood
+        msg = stored.message
+        m = t.messages.c
+        rows = await self._in_channel(stored, at, cfg.window_minutes, m.author_id)
+        count = sum(1 for r in rows if r.author_id == msg.author.id)
+        if count < cfg.max_messages:
+            return []
+        summary = (
+            f"Flood: {msg.author.name} posted {count} messages in {_where(stored)} in "
+            f"{cfg.window_minutes} min; each is kept and carded, nothing was hidden. "
+            f"Latest: “{_excerpt(msg.text, 90)}”"
+        )
+        return [
+            await self.raise_alert(
+                kind="flood",
+                key=f"flood:{msg.platform}:{msg.conversation.channel_id}:{msg.author.id}",
+                at=at,
+                count=count,
+                summary=summary,
+                detail={"author": msg.author.id, "count": count},
+                cooldown=timedelta(minutes=cfg.cooldown_minutes),
+                grow_factor=cfg.grow_factor,
+            )
+        ]
 
     async def _in_channel(
         self, stored: StoredMessage, at: datetime, minutes: int, *columns: Any

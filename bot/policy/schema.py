@@ -230,6 +230,15 @@ class HateAlert(_Strict):
     grow_factor: float = Field(default=2.0, gt=1)
 
 
+class Flood(_Strict):
+    """One member posting a burst in one channel (a raid needs many authors)."""
+
+    window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    max_messages: int = Field(default=10, ge=2)  # from one author in one channel
+    cooldown_minutes: int = Field(default=60, ge=1)
+    grow_factor: float = Field(default=2.0, gt=1)
+
+
 class Raid(_Strict):
     window_minutes: int = Field(default=10, ge=1, le=24 * 60)
     new_account_days: int = Field(default=7, ge=1)
@@ -261,6 +270,7 @@ class Digest(_Strict):
 class AlertsFile(_Strict):
     bad_buzz: BadBuzz = BadBuzz()
     hate: HateAlert = HateAlert()
+    flood: Flood = Flood()
     raid: Raid = Raid()
     backlog: Backlog = Backlog()
     adapters: AdaptersAlerts = AdaptersAlerts()

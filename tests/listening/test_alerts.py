@@ -302,3 +302,37 @@ async def test_hate_piling_up_in_a_channel_is_one_alert(
     # Outside the window the old ones no longer count.
     later = T0 + timedelta(hours=3)
     assert await traffic.say(texts[0], later, **hate) == []
+
+
+async def test_an_insult_is_flagged_to_the_team_at_once(
+    setup: tuple[Store, Listener, Inbox],
+) -> None:
+    store, listener, inbox = setup
+    traffic = Traffic(store, listener)
+    kinds = await traffic.say(
+        "you are all idiots", T0, intent="attack", sentiment=Sentiment.NEGATIVE, toxic=True
+    )
+    assert kinds == ["attack"]
+    [notice] = inbox.notices
+    assert notice.startswith("Attack or insult from ") and "you are all idiots" in notice
+    # Harsh words about the product are not an attack on anyone: no alert.
+    assert await traffic.say("this update is garbage", T0, intent="complaint") == []
+
+
+async def test_one_member_flooding_a_channel_is_one_alert(
+    setup: tuple[Store, Listener, Inbox],
+) -> None:
+    store, listener, inbox = setup
+    traffic = Traffic(store, listener)
+    kinds = [
+        await traffic.say(f"hello? anyone? ({i})", T0 + timedelta(seconds=i * 20), author="loud")
+        for i in range(12)
+    ]
+    # The tenth message in the window tells the team; the next ones update the same alert.
+    assert [k for ks in kinds for k in ks] == ["flood"]
+    assert kinds[9] == ["flood"]
+    flood = [n for n in inbox.notices if n.startswith("Flood")]
+    assert len(flood) == 1 and "loud posted 10 messages" in flood[0]
+    # Ten different members chatting are not a flood.
+    others = [await traffic.say("hi", T0 + timedelta(hours=2, seconds=i)) for i in range(10)]
+    assert all("flood" not in k for k in others)
