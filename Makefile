@@ -45,6 +45,8 @@ bench: setup
 	$(BIN)/python bench/bench_draft.py
 	$(BIN)/python bench/bench_stage_two.py
 	$(BIN)/python bench/bench_exam.py
+	$(BIN)/python bench/bench_raid.py
+	$(BIN)/python bench/bench_regex.py
 
 lint: setup
 	$(BIN)/ruff check bot adapters models tests bench

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Decision, Intent
-from bot.listening.detect import near_identical_authors, surge
+from bot.listening.detect import SHINGLE_CHARS, near_identical_authors, surge
 from bot.policy import Policy
 from bot.store import schema as t
 from bot.store.store import Store, StoredMessage, utcnow
@@ -368,7 +368,8 @@ class Listener:
             m.author_name,
             m.author_joined_at,
             m.sent_at,
-            m.text,
+            # Only the start of each text is compared (detect.SHINGLE_CHARS): never read more.
+            func.substr(m.text, 1, SHINGLE_CHARS).label("text"),
         )
         key = f"{msg.platform}:{msg.conversation.channel_id}"
         young = timedelta(days=cfg.new_account_days)

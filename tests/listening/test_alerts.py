@@ -336,3 +336,18 @@ async def test_one_member_flooding_a_channel_is_one_alert(
     # Ten different members chatting are not a flood.
     others = [await traffic.say("hi", T0 + timedelta(hours=2, seconds=i)) for i in range(10)]
     assert all("flood" not in k for k in others)
+
+
+def test_near_identical_reads_only_the_start_and_folds_accents() -> None:
+    from bot.listening.detect import SHINGLE_CHARS, near_identical_authors, similarity
+
+    campaign = "Boycottez cette appli, elle revend vos données à des tiers sans le dire. " * 8
+    # The same start, a different 50 kB tail: still a copy, and read in bounded time.
+    long_copy = campaign + "x " * 25_000
+    assert similarity(campaign, long_copy) == 1.0
+    assert len(long_copy) > 100 * SHINGLE_CHARS
+    folded = campaign.replace("données", "donnees").replace("à", "a")
+    authors = near_identical_authors(
+        campaign, [("a", long_copy), ("b", folded), ("c", "Totally different words here.")], 0.8
+    )
+    assert authors == {"a", "b"}
