@@ -81,18 +81,20 @@ class Pipeline:
             self._classifier_key = key
         return self._classifier
 
-    async def meaning(self, policy: Policy, text: str) -> Mapping[str, float] | None:
-        """Closeness of ``text`` to each fact; None without an index (keywords only)."""
+    async def _meanings(
+        self, policy: Policy, texts: Sequence[str]
+    ) -> Sequence[Mapping[str, float] | None]:
+        """For each text, its closeness to each fact, in one batch; None without an index
+        (facts are then picked by keywords only)."""
         if self._meaning_factory is None or not policy.facts:
-            return None
+            return [None] * len(texts)
         if self._meaning is None or self._meaning[0] != policy.version:
             self._meaning = (policy.version, self._meaning_factory(policy))
         try:
-            [scores] = await self._meaning[1].scores([text])
+            return await self._meaning[1].scores(texts)
         except Exception:  # facts by keywords still work: never hold a message up
             log.exception("fact meaning failed; facts picked by keywords only")
-            return None
-        return scores
+            return [None] * len(texts)
 
     async def process(self, message_ids: Sequence[int]) -> None:
         """Take a batch of stored messages through classify → decide → draft."""
@@ -111,15 +113,20 @@ class Pipeline:
         # flagged at once. Then drafts, the urgent ones first.
         planned: dict[str, int] = {}
         to_draft: list[tuple[StoredMessage, Decision]] = []
-        for s in stored:
-            decision = await self._decide(policy, s, planned)
+        meanings = await self._meanings(policy, [s.message.text for s in stored])
+        for s, meaning in zip(stored, meanings, strict=True):
+            decision = await self._decide(policy, s, meaning, planned)
             if decision is not None:
                 to_draft.append((s, decision))
         for s, decision in sorted(to_draft, key=lambda sd: not sd[1].urgent):
             await self._draft(s, decision)
 
     async def _decide(
-        self, policy: Policy, stored: StoredMessage, planned_auto_sends: dict[str, int]
+        self,
+        policy: Policy,
+        stored: StoredMessage,
+        meaning: Mapping[str, float] | None,
+        planned_auto_sends: dict[str, int],
     ) -> Decision | None:
         """Decide, record, show the card and raise alerts; the decision when a draft is still
         to be written (None when one exists or the message is gone)."""
@@ -138,7 +145,7 @@ class Pipeline:
             context=context,
             # Auto-sends decided earlier in this batch count against the channel's cap too.
             auto_sends_in_window=recent + planned_auto_sends.get(channel, 0),
-            meaning=await self.meaning(policy, stored.message.text),
+            meaning=meaning,
         )
         if decision.auto_send:
             planned_auto_sends[channel] = planned_auto_sends.get(channel, 0) + 1

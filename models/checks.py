@@ -39,11 +39,6 @@ _LEAKS = re.compile(
     r"write only the reply|my instructions|mes instructions)",
     re.IGNORECASE,
 )
-_REFUSAL = re.compile(
-    r"\b(i|we) (can't|cannot|can not|am unable to|are unable to) (assist|help) with that\b|"
-    r"\bas an ai\b|\bje ne peux pas (vous )?aider avec (ça|cela)\b|\ben tant qu'ia\b",
-    re.IGNORECASE,
-)
 _GREETING_ONLY = re.compile(r"^\W*(hi|hello|hey|bonjour|salut|coucou|bonsoir)\W*$", re.I)
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 
@@ -146,13 +141,14 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
             dropped.append(findings[0].note)
             continue
         kept.append(sentence)
-    says_something = any(not s.endswith("?") and not _GREETING_ONLY.match(s) for s in kept)
-    if verify.missing_items(" ".join(kept), brief) or verify.owes_apology(kept, brief):
-        says_something = True  # the answering fact or the apology goes in below
+    missing = verify.missing_items(" ".join(kept), brief)
+    apology = verify.owes_apology(kept, brief)
+    # The answering fact or the apology, put in below, is something to say too.
+    says_something = bool(missing) or apology
+    says_something |= any(not s.endswith("?") and not _GREETING_ONLY.match(s) for s in kept)
     if not kept or (dropped and not says_something):
         return Checked(None, notes, dropped or ["nothing left after the checks"])
 
-    missing = verify.missing_items(" ".join(kept), brief)
     if missing:
         fact = brief.facts[0]
         fact_id = brief.fact_ids[0] if brief.fact_ids else "the first fact"
@@ -163,10 +159,9 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
     else:
         protected = ""
 
-    if verify.owes_apology(kept, brief):
+    if apology:
         kept.insert(0, verify.APOLOGY.get(brief.language, verify.APOLOGY["en"]))
         notes.append("added an apology: the member is upset and the draft did not say sorry")
-        protected = protected or ""
     kept = _fit(kept, brief, protected, notes)
     result = " ".join(kept)
     problem = verify.register_problem(result, brief)
@@ -212,17 +207,18 @@ def _fit(kept: list[str], brief: DraftBrief, protected: str, notes: list[str]) -
     return kept
 
 
-def shared(a: str, b: str) -> set[str]:
-    return verify.content_words(a) & verify.content_words(b)
-
-
 def facts_used(draft: str, brief: DraftBrief) -> list[str]:
     """The ids of the facts the draft carries (a key item, or most of its words)."""
     used = []
     for fact_id, fact in zip(brief.fact_ids, brief.facts, strict=False):
         items = verify.key_items(fact)
         if any(verify.carries(draft, i) for i in items) or (
-            not items and len(shared(fact, draft) - verify.content_words(brief.text)) >= 3
+            not items
+            and len(
+                verify.content_words(fact)
+                & verify.content_words(draft) - verify.content_words(brief.text)
+            )
+            >= 3
         ):
             used.append(fact_id)
     return used

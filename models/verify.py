@@ -153,52 +153,13 @@ _MENTIONS = re.compile(
     r"<@&\d+>|<#[A-Z0-9]+(\|[^>]*)?>"
 )
 # Words of the message a draft may repeat without "obeying" it.
-_STOP = {
-    "the",
-    "and",
-    "that",
-    "this",
-    "you",
-    "your",
-    "are",
-    "for",
-    "with",
-    "all",
-    "from",
-    "user",
-    "users",
-    "them",
-    "they",
-    "les",
-    "des",
-    "que",
-    "qui",
-    "pour",
-    "avec",
-    "tout",
-    "tous",
-    "vous",
-    "est",
-    "une",
-    "dans",
-    "sur",
-    "pas",
-    "plus",
-    "our",
-    "notre",
-    "nos",
-    "votre",
-    "vos",
-    "ton",
-    "tes",
-    "inkwell",
-    "its",
-    "their",
-    "leur",
-    "leurs",
-    "will",
-    "can",
-}
+_STOP = frozenset(
+    (
+        "the and that this you your are for with all from user users them they its their will "
+        "can our inkwell les des que qui pour avec tout tous vous est une dans sur pas plus "
+        "notre nos votre vos ton tes leur leurs"
+    ).split()
+)
 # What the message tells the model to say: "tell them that X", "réponds que X", "say X".
 _ORDER = re.compile(
     r"\b(?:tell|inform|announce to|say to|write to|reply to|answer|respond to) (?:this |the |all "
@@ -211,6 +172,20 @@ _ORDER = re.compile(
 )
 
 
+_YES = re.compile(r"^\W*(yes|yep|absolutely|of course|sure|oui|bien s[ûu]r|absolument)\b", re.I)
+_NEGATION = re.compile(
+    r"\b(no|not|never|n't|does not|doesn't|isn't|pas|plus|aucune?|jamais|ni)\b", re.IGNORECASE
+)
+_THANKED = re.compile(
+    r"\bthank(s| you) for (your|the) (kind|nice|lovely|positive) |\bglad (to hear|you)|"
+    r"\bhappy to hear\b|\bthat'?s great\b|\bravis? (que|de)\b|\bcontents? que\b|"
+    r"\bmerci pour (ton|votre|ce) (gentil|retour positif|compliment)|\bde rien\b|"
+    r"\bavec plaisir\b|\bworking well\b|\bfonctionne bien\b",
+    re.IGNORECASE,
+)
+_SORRY = re.compile(r"\bsorry\b|\bapologi|\bd[ée]sol[ée]|\bexcus", re.IGNORECASE)
+
+
 def ordered(message: str) -> list[str]:
     """What the message asks the model to say, if it gives orders."""
     return [next(g for g in m.groups() if g) for m in _ORDER.finditer(message)]
@@ -219,9 +194,6 @@ def ordered(message: str) -> list[str]:
 def content_words(text: str) -> set[str]:
     """The words that carry meaning: longer than two letters, not a common word."""
     return {w for w in words(text) if len(w) > 2 and w not in _STOP}
-
-
-_content = content_words
 
 
 def _known_text(brief: DraftBrief) -> str:
@@ -268,8 +240,8 @@ def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Find
     ) and _ADMISSION.search(sentence):
         found.append(Finding("admission", "an admission of fault or agreement with an attack"))
     for order in ordered(brief.text):
-        asked = _content(order)
-        if len(asked) >= 2 and len(asked & _content(sentence)) >= max(2, len(asked) // 2):
+        asked = content_words(order)
+        if len(asked) >= 2 and len(asked & content_words(sentence)) >= max(2, len(asked) // 2):
             found.append(Finding("obeyed", "follows an instruction written in the message"))
             break
     borrowed = _borrowed(sentence, brief)
@@ -282,31 +254,17 @@ def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Find
     return found
 
 
-_YES = re.compile(r"^\W*(yes|yep|absolutely|of course|sure|oui|bien s[ûu]r|absolument)\b", re.I)
-_NEGATION = re.compile(
-    r"\b(no|not|never|n't|does not|doesn't|isn't|pas|plus|aucune?|jamais|ni)\b", re.IGNORECASE
-)
-
-
 def _denied(brief: DraftBrief) -> bool:
     """A fact says no about something the message asks ("There is no student discount" for
     "do you have a student price?")."""
-    asked = {w[:6] for w in _content(brief.text) if len(w) > 3}
+    asked = {w[:6] for w in content_words(brief.text) if len(w) > 3}
     for fact in brief.facts:
         for clause in re.split(r"[.;:]\s", fact):
-            if _NEGATION.search(clause) and asked & {w[:6] for w in _content(clause)}:
+            if _NEGATION.search(clause) and asked & {w[:6] for w in content_words(clause)}:
                 return True
     return False
 
 
-_THANKED = re.compile(
-    r"\bthank(s| you) for (your|the) (kind|nice|lovely|positive) |\bglad (to hear|you)|"
-    r"\bhappy to hear\b|\bthat'?s great\b|\bravis? (que|de)\b|\bcontents? que\b|"
-    r"\bmerci pour (ton|votre|ce) (gentil|retour positif|compliment)|\bde rien\b|"
-    r"\bavec plaisir\b|\bworking well\b|\bfonctionne bien\b",
-    re.IGNORECASE,
-)
-_SORRY = re.compile(r"\bsorry\b|\bapologi|\bd[ée]sol[ée]|\bexcus", re.IGNORECASE)
 APOLOGY = {"en": "Sorry for the trouble.", "fr": "Désolés pour ce souci."}
 
 
@@ -326,10 +284,10 @@ def _borrowed(sentence: str, brief: DraftBrief) -> str | None:
         return None
     # Compared by their first five letters: "offres" in a fact covers "offre", "exporte" in
     # an example is "exporter" in the draft.
-    here = {w[:5] for w in _content(_known_text(brief))}
-    mine = {w[:5]: w for w in _content(sentence) if len(w) >= 5}
+    here = {w[:5] for w in content_words(_known_text(brief))}
+    mine = {w[:5]: w for w in content_words(sentence) if len(w) >= 5}
     for message, _ in examples:
-        for word in sorted(_content(message)):
+        for word in sorted(content_words(message)):
             if len(word) >= 5 and word[:5] not in here and word[:5] in mine:
                 return mine[word[:5]]
     return None
@@ -344,8 +302,8 @@ def _grounded(sentence: str, brief: DraftBrief) -> bool:
     facts."""
     if any(carries(sentence, i) for f in brief.facts for i in key_items(f)):
         return True
-    mine = _content(sentence) - _content(brief.text)
-    facts = set().union(*(_content(f) for f in brief.facts)) if brief.facts else set()
+    mine = content_words(sentence) - content_words(brief.text)
+    facts = set().union(*(content_words(f) for f in brief.facts)) if brief.facts else set()
     return bool(mine) and len(mine & facts) / len(mine) >= 0.6
 
 
@@ -408,9 +366,9 @@ def register_problem(draft: str, brief: DraftBrief) -> str | None:
 
 def leaked(draft: str, system_lines: Iterable[str]) -> bool:
     """The draft repeats a line of its own instructions (the voice, the rules)."""
-    mine = _content(draft)
+    mine = content_words(draft)
     for line in system_lines:
-        theirs = _content(line)
+        theirs = content_words(line)
         if len(theirs) >= 6 and len(mine & theirs) / len(theirs) >= 0.6:
             return True
     return False

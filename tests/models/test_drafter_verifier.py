@@ -179,8 +179,9 @@ async def test_refused_and_repaired_drafts_reach_the_card_with_their_notes(pipel
     assert refused.text is None
     assert refused_notes[-1].startswith("refused: a yes/no answer about the product")
     # The notes are stored with the draft, for the card's later updates and the audit.
-    stored = await app.store.draft(refused.id)
-    assert stored.text is None
+    stored = {p.draft.id: p for p in await app.store.pending_drafts()}
+    assert stored[refused.id].draft.text is None
+    assert stored[refused.id].notes == refused_notes
 
 
 async def test_an_ungrounded_answer_is_asked_again_under_the_unanswered_strategy() -> None:

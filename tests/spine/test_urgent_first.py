@@ -4,7 +4,8 @@ urgent ones are drafted first (issue 19: urgent at once, drafts after)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.config import Config, DatabaseConfig, PoliciesConfig
 from bot.domain import Decision, Draft, DraftBrief, IntentSpec, Platform
 from bot.store import open_store
 from bot.store.store import StoredMessage
-from models.base import DraftResult
+from models.base import Drafter, DraftResult
 from tests.builders import make_message
 from tests.doubles import RuleClassifier
 from tests.policy.helpers import edit, policy_copy
@@ -73,10 +74,13 @@ def classifier(intents: Sequence[IntentSpec]) -> RuleClassifier:
     return RuleClassifier(intents)
 
 
-@pytest.fixture
-async def burst(db_url: str) -> AsyncIterator[tuple[App, FakeAdapter, Timeline]]:
+@asynccontextmanager
+async def running(
+    db_url: str, drafter: Callable[[Timeline], Drafter], policies: Path = REPO / "policies"
+) -> AsyncIterator[tuple[App, FakeAdapter, Timeline]]:
+    """The app on a fresh database, a fake Discord, and one timeline of what happened."""
     config = Config(
-        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(REPO / "policies"))
+        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(policies))
     )
     await (await open_store(db_url, upgrade=True)).aclose()
     fake = FakeAdapter(platform=Platform.DISCORD)
@@ -85,11 +89,21 @@ async def burst(db_url: str) -> AsyncIterator[tuple[App, FakeAdapter, Timeline]]
         config,
         adapters=[fake],
         approvals=Channel(timeline),
-        drafter=SlowDrafter(timeline),
+        drafter=drafter(timeline),
         classifier_factory=classifier,
     ) as app:
         await fake.start(app.sink)
         yield app, fake, timeline
+
+
+async def drain(app: App) -> None:
+    await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+
+
+@pytest.fixture
+async def burst(db_url: str) -> AsyncIterator[tuple[App, FakeAdapter, Timeline]]:
+    async with running(db_url, SlowDrafter) as parts:
+        yield parts
 
 
 async def test_a_legal_threat_behind_questions_is_carded_and_alerted_before_any_draft(
@@ -99,7 +113,7 @@ async def test_a_legal_threat_behind_questions_is_carded_and_alerted_before_any_
     texts = [f"question number {i}" for i in range(5)] + ["my lawyer will sue you"]
     for i, text in enumerate(texts):
         assert await fake.inject(make_message(text, message_id=f"m{i}", author=f"u{i}"))
-    await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+    await drain(app)
     events = timeline.events
     first_draft = next(i for i, e in enumerate(events) if e.startswith("drafting:"))
     cards = [i for i, e in enumerate(events) if e.startswith("card:")]
@@ -119,23 +133,10 @@ async def test_the_autosend_cap_holds_within_one_batch(db_url: str, tmp_path: Pa
         'enabled = true\nintents = ["question"]',
     )
     edit(policies, "routing.toml", "max_per_channel = 3", "max_per_channel = 2")
-    config = Config(
-        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(policies))
-    )
-    await (await open_store(db_url, upgrade=True)).aclose()
-    fake = FakeAdapter(platform=Platform.DISCORD)
-    timeline = Timeline()
-    async with open_app(
-        config,
-        adapters=[fake],
-        approvals=Channel(timeline),
-        drafter=SlowDrafter(timeline),
-        classifier_factory=classifier,
-    ) as app:
-        await fake.start(app.sink)
+    async with running(db_url, SlowDrafter, policies) as (app, fake, timeline):
         for i in range(4):
             assert await fake.inject(make_message(f"question {i}", message_id=f"q{i}"))
-        await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+        await drain(app)
         # Two went out on the policy's opt-in; the other two wait for a human.
         assert len(await app.store.pending_drafts()) == 2
         assert sum(e.startswith("draft:") for e in timeline.events) == 2
@@ -156,24 +157,11 @@ class DownDrafter:
 async def test_a_drafting_outage_leaves_a_human_path_on_every_card_and_one_alert(
     db_url: str,
 ) -> None:
-    config = Config(
-        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(REPO / "policies"))
-    )
-    await (await open_store(db_url, upgrade=True)).aclose()
-    fake = FakeAdapter(platform=Platform.DISCORD)
-    timeline = Timeline()
-    async with open_app(
-        config,
-        adapters=[fake],
-        approvals=Channel(timeline),
-        drafter=DownDrafter(),
-        classifier_factory=classifier,
-    ) as app:
-        await fake.start(app.sink)
+    async with running(db_url, lambda _: DownDrafter()) as (app, fake, timeline):
         texts = ["my lawyer will sue you", "question one", "question two", "question three"]
         for i, text in enumerate(texts):
             assert await fake.inject(make_message(text, message_id=f"d{i}", author=f"a{i}"))
-        await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+        await drain(app)
         pending = await app.store.pending_drafts()
         # Every message has a card a human can act on: no text, the reason, nothing buried.
         assert len(pending) == len(texts)
