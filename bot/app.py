@@ -16,7 +16,13 @@ from bot.delivery import Deliverer
 from bot.domain import InboundMessage, IntentSpec, Platform
 from bot.errors import TactlineError
 from bot.listening.listener import Listener
-from bot.pipeline import ClassifierFactory, FactMeaning, MeaningFactory, Pipeline
+from bot.pipeline import (
+    ClassifierFactory,
+    DraftingPatience,
+    FactMeaning,
+    MeaningFactory,
+    Pipeline,
+)
 from bot.policy import Policy, PolicyErrors, PolicyWatcher
 from bot.store.store import Store, open_store
 from bot.worker import Worker
@@ -170,6 +176,10 @@ async def open_app(
             # The real classifier's embeddings also pick facts by meaning; a classifier given
             # in its place (tests) comes with keywords only unless meaning is given too.
             meaning=meaning or (fact_meaning if classifier_factory is None else None),
+            patience=DraftingPatience(
+                patience=timedelta(minutes=config.workers.drafting_patience_minutes),
+                base_backoff=config.workers.retry_base_seconds,
+            ),
         )
         by_platform = {a.platform: a for a in adapters}
         deliverer = Deliverer(

@@ -20,6 +20,11 @@ class ApprovalChannel(Protocol):
         """A message was classified and routed: show it at once (attacks before drafts)."""
         ...
 
+    async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
+        """The drafting model is failing for this message: it is retried, and a human may
+        take over meanwhile (``note`` says why and for how long)."""
+        ...
+
     async def draft_ready(
         self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
     ) -> None:
@@ -55,6 +60,9 @@ class LogApprovalChannel:
             decision.group,
             " URGENT" if decision.urgent else "",
         )
+
+    async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
+        log.warning("message %d waits for its draft: %s", stored.id, note)
 
     async def draft_ready(
         self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]

@@ -32,6 +32,7 @@ class WorkersConfig(_Section):
     poll_interval: float = Field(default=0.5, gt=0)
     max_attempts: int = Field(default=5, ge=1)
     delivery_patience_minutes: float = Field(default=360.0, gt=0)
+    drafting_patience_minutes: float = Field(default=360.0, gt=0)
     retry_base_seconds: float = Field(default=5.0, gt=0)
 
 

@@ -9,6 +9,12 @@ running) is retried with exponential backoff (up to 5 minutes apart) for the con
 patience, so the backlog drains once the platform is back; the admins hear about it after
 ``max_attempts`` tries and again if it is given up. A failure of the reply itself (refused,
 channel gone, token revoked) is given up at once.
+
+A reply given up while its last attempt's outcome was unknown (the row still ``sending``: the
+platform may have posted it) is never reported as "not delivered": the alert and the card say
+it may have been posted and ask for the chat to be checked before anyone posts it again.
+Error text from the adapters goes through :func:`bot.redact.exception_text` before it is
+stored, logged or shown.
 """
 
 from __future__ import annotations
@@ -23,9 +29,14 @@ from adapters.base import Adapter
 from bot.approval import ApprovalChannel
 from bot.domain import Platform
 from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
+from bot.redact import exception_text
 from bot.store.store import OutboxItem, Store, utcnow
 
 log = logging.getLogger(__name__)
+# In the error text of a reply given up with an unknown outcome. "unknown outcome" is one of
+# the markers by which the approval card (bot.slack_approval.app) says "may have been posted".
+MAYBE_SENT = "unknown outcome"
+CHECK_THE_CHAT = "the reply may have been posted — check the chat before posting it again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,20 +82,21 @@ class Deliverer:
         adapter = self._adapters.get(item.reply.conversation.platform)
         if adapter is None:
             missing = f"no {item.reply.conversation.platform} adapter is running"
-            return await self._fail_later(item, item.attempts, missing, 60.0)
+            unknown = item.status == "sending"  # an earlier attempt may have posted it
+            return await self._fail_later(item, item.attempts, missing, 60.0, maybe_sent=unknown)
         if item.status == "sending":
             # The previous attempt's outcome is unknown: reconcile before resending.
             try:
                 receipt = await adapter.find_sent(item.reply)
             except DeliveryFailed as exc:
                 if exc.permanent:  # the platform cannot tell: a human decides (Telegram)
-                    return await self._give_up(item.id, item.draft_id, exc.reason)
+                    return await self._give_up(item, exception_text(exc), maybe_sent=True)
                 return await self._fail_later(
-                    item, item.attempts, f"reconciliation failed: {exc}", None
+                    item, item.attempts, f"reconciliation failed: {exception_text(exc)}", None
                 )
             except DeliveryUnknown as exc:
                 return await self._fail_later(
-                    item, item.attempts, f"reconciliation failed: {exc}", None
+                    item, item.attempts, f"reconciliation failed: {exception_text(exc)}", None
                 )
             if receipt is not None:
                 log.info("outbox %d was already posted; recording it", outbox_id)
@@ -95,19 +107,26 @@ class Deliverer:
         try:
             receipt = await adapter.send(item.reply)
         except DeliveryUnknown as exc:  # stays "sending": the next try reconciles first
-            return await self._fail_later(item, item.attempts + 1, f"unknown outcome: {exc}", None)
-        except AdapterUnhealthy as exc:
-            if exc.permanent:
-                return await self._give_up(item.id, item.draft_id, f"adapter unhealthy: {exc}")
             return await self._fail_later(
-                item, item.attempts + 1, f"adapter unhealthy: {exc}", None, definitely_unsent=True
+                item, item.attempts + 1, f"unknown outcome: {exception_text(exc)}", None
+            )
+        except AdapterUnhealthy as exc:
+            error = f"adapter unhealthy: {exception_text(exc)}"
+            if exc.permanent:
+                return await self._give_up(item, error)
+            return await self._fail_later(
+                item, item.attempts + 1, error, None, definitely_unsent=True
             )
         except DeliveryFailed as exc:
             if exc.permanent:
-                return await self._give_up(item.id, item.draft_id, exc.reason)
+                return await self._give_up(item, exception_text(exc))
             # The send definitely did not happen: back to pending, try later.
             return await self._fail_later(
-                item, item.attempts + 1, exc.reason, exc.retry_after, definitely_unsent=True
+                item,
+                item.attempts + 1,
+                exception_text(exc),
+                exc.retry_after,
+                definitely_unsent=True,
             )
         await self._store.mark_sent(outbox_id, receipt)
         await self._approvals.delivery_result(item.draft_id, receipt, None)
@@ -121,14 +140,17 @@ class Deliverer:
         delay: float | None,
         *,
         definitely_unsent: bool = False,
+        maybe_sent: bool | None = None,
     ) -> DeliveryOutcome:
         """Retry later: after ``delay`` when the platform said when (Retry-After), else with
-        exponential backoff; give up once the reply has waited longer than the patience."""
+        exponential backoff; give up once the reply has waited longer than the patience.
+        ``maybe_sent`` (by default: not ``definitely_unsent``): the row stays ``sending``,
+        the platform may have the reply."""
         waited = utcnow() - item.created_at
         if waited > self._patience:
-            return await self._give_up(
-                item.id, item.draft_id, f"{error} (still failing after {_span(waited)})"
-            )
+            unknown = not definitely_unsent if maybe_sent is None else maybe_sent
+            why = f"{error} (still failing after {_span(waited)})"
+            return await self._give_up(item, why, maybe_sent=unknown)
         await self._store.note_delivery_error(item.id, error)
         if definitely_unsent:
             await self._store.reset_to_pending(item.id)
@@ -143,10 +165,24 @@ class Deliverer:
         log.warning("outbox %d: %s; retrying in %.1fs", item.id, error, delay)
         return DeliveryOutcome(done=False, retry_after=delay, error=error)
 
-    async def _give_up(self, outbox_id: int, draft_id: int, error: str) -> DeliveryOutcome:
-        await self._store.mark_outbox(outbox_id, status="failed", error=error)
-        await self._approvals.delivery_result(draft_id, None, error)
-        await self._approvals.admin_alert(f"reply for draft {draft_id} was not delivered: {error}")
+    async def _give_up(
+        self, item: OutboxItem, error: str, *, maybe_sent: bool = False
+    ) -> DeliveryOutcome:
+        """Stop trying: the row is failed, the card and the admins are told. ``maybe_sent``:
+        the last attempt's outcome is unknown, so both are told the reply may be in the chat
+        (a moderator reading "not delivered" would post it a second time)."""
+        if maybe_sent:
+            alert = (
+                f"reply for draft {item.draft_id} may have been posted — check the chat before "
+                f"posting it again ({error})"
+            )
+            marked = error if MAYBE_SENT in error else f"{MAYBE_SENT}: {error}"
+            error = f"{marked}; {CHECK_THE_CHAT}"
+        else:
+            alert = f"reply for draft {item.draft_id} was not delivered: {error}"
+        await self._store.mark_outbox(item.id, status="failed", error=error)
+        await self._approvals.delivery_result(item.draft_id, None, error)
+        await self._approvals.admin_alert(alert)
         return DeliveryOutcome(done=True, error=error)
 
 

@@ -1,14 +1,23 @@
-"""A message's judgement: classify, decide under the current policy, draft, route.
+"""A message's judgement in two stages that do not wait for each other.
+
+``process`` (a batch, at arrival): classify, decide under the current policy, show the card
+with its human buttons, raise alerts, and queue the draft. ``draft`` (one message, its own
+job, urgent ones claimed first): write the draft, check it, put it on the card.
 
 Each step stores its result before the next runs; a retried job redoes only what is missing
-and the unique (message, version) draft key keeps a retry from drafting twice.
+and the unique (message, version) draft key keeps a retry from drafting twice. A drafting
+backend that fails is retried with backoff for the configured patience; meanwhile the card
+says so and offers Take over, and the admins are told once per outage.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import random
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.approval import ApprovalChannel
@@ -25,7 +34,7 @@ from bot.listening.listener import Listener
 from bot.policy import Policy, decide
 from bot.redact import exception_text
 from bot.store.store import AUTOSEND_ACTOR, Store, StoredMessage, utcnow
-from models.base import Classifier, ClassifyInput, Drafter
+from models.base import Classifier, ClassifyInput, Drafter, DraftResult
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +58,30 @@ def _intents_key(intents: Sequence[IntentSpec]) -> tuple[object, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DraftStep:
+    """What a draft job did: done, or to be tried again after ``retry_after`` seconds."""
+
+    done: bool
+    retry_after: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftingPatience:
+    """How long a failing drafting backend is retried, and how far apart (as deliveries)."""
+
+    patience: timedelta = timedelta(hours=6)
+    base_backoff: float = 5.0
+    max_backoff: float = 300.0
+
+    def backoff(self, attempts: int) -> float:
+        """Jittered exponential delay before try ``attempts + 1``: a backlog does not retry
+        in one burst."""
+        delay = min(self.max_backoff, self.base_backoff * 2.0 ** max(attempts - 1, 0))
+        return float(delay * random.uniform(0.8, 1.2))
+
+
 class Pipeline:
     def __init__(
         self,
@@ -60,6 +93,7 @@ class Pipeline:
         approvals: ApprovalChannel,
         listener: Listener | None = None,
         meaning: MeaningFactory | None = None,
+        patience: DraftingPatience | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
@@ -69,9 +103,12 @@ class Pipeline:
         self._listener = listener
         self._classifier: Classifier | None = None
         self._classifier_key: tuple[object, ...] | None = None
-        self._drafting_failures = 0  # in a row: one admin alert per outage, not per message
+        # Messages the failing drafting backend holds up, since its last success: one admin
+        # alert per outage (told again at 10, 100… messages), not one per message or per try.
+        self._held_up: set[int] = set()
         self._meaning_factory = meaning
         self._meaning: tuple[str, FactMeaning] | None = None
+        self._patience = patience or DraftingPatience()
 
     def classifier(self, policy: Policy) -> Classifier:
         """The classifier for the policy's intents, rebuilt only when the intents change."""
@@ -97,29 +134,58 @@ class Pipeline:
             return [None] * len(texts)
 
     async def process(self, message_ids: Sequence[int]) -> None:
-        """Take a batch of stored messages through classify → decide → draft."""
+        """Stage one, for a batch of stored messages: classify → decide → card → alerts, and
+        queue each message's draft. Nothing here waits on the drafting model: a legal threat
+        behind eleven questions is flagged and carded at once."""
         policy = self._policy()
-        stored = [await self._store.message(mid) for mid in message_ids]
-        todo = [s for s in stored if s.classification is None]
+        stored = await self._store.messages(message_ids)
+        todo = [i for i, s in enumerate(stored) if s.classification is None]
         if todo:
             results = await self.classifier(policy).classify(
-                [ClassifyInput(text=s.message.text, platform=s.message.platform) for s in todo]
+                [
+                    ClassifyInput(text=stored[i].message.text, platform=stored[i].message.platform)
+                    for i in todo
+                ]
             )
-            for s, c in zip(todo, results, strict=True):
-                await self._store.save_classification(s.id, c)
-            stored = [await self._store.message(mid) for mid in message_ids]
-        # Every message of the batch is decided, carded and checked for alerts before any is
-        # drafted (drafting takes seconds each): a legal threat behind eleven questions is
-        # flagged at once. Then drafts, the urgent ones first.
+            for i, c in zip(todo, results, strict=True):
+                await self._store.save_classification(stored[i].id, c)
+                stored[i] = dataclasses.replace(stored[i], classification=c)
         planned: dict[str, int] = {}
-        to_draft: list[tuple[StoredMessage, Decision]] = []
+        to_draft: list[tuple[int, bool]] = []
         meanings = await self._meanings(policy, [s.message.text for s in stored])
         for s, meaning in zip(stored, meanings, strict=True):
             decision = await self._decide(policy, s, meaning, planned)
-            if decision is not None:
-                to_draft.append((s, decision))
-        for s, decision in sorted(to_draft, key=lambda sd: not sd[1].urgent):
-            await self._draft(s, decision)
+            if decision is None:
+                continue
+            if decision.brief is not None:
+                to_draft.append((s.id, decision.urgent))
+            elif decision.action == Action.ESCALATE:
+                await self._no_machine_draft(s, decision)
+        # Queued together once the batch is carded: the urgent ones are drafted first.
+        await self._store.enqueue_drafts(to_draft)
+
+    async def _decision(
+        self,
+        policy: Policy,
+        stored: StoredMessage,
+        meaning: Mapping[str, float] | None,
+        planned_auto_sends: Mapping[str, int],
+    ) -> Decision:
+        """The policy's decision for a classified message, in its conversation's context."""
+        assert stored.classification is not None
+        context = await self._store.context_for(stored.id)
+        window = timedelta(seconds=policy.autosend.window_seconds)
+        channel = stored.message.conversation.channel_id
+        recent = await self._store.auto_sends_since(channel, utcnow() - window)
+        return decide(
+            policy,
+            stored.message,
+            stored.classification,
+            context=context,
+            # Auto-sends decided earlier in this batch count against the channel's cap too.
+            auto_sends_in_window=recent + planned_auto_sends.get(channel, 0),
+            meaning=meaning,
+        )
 
     async def _decide(
         self,
@@ -130,23 +196,11 @@ class Pipeline:
     ) -> Decision | None:
         """Decide, record, show the card and raise alerts; the decision when a draft is still
         to be written (None when one exists or the message is gone)."""
-        assert stored.classification is not None
         if stored.deleted:
             log.info("message %d was deleted at the source before drafting", stored.id)
         existing = await self._store.drafts_of(stored.id)
-        context = await self._store.context_for(stored.id)
-        window = timedelta(seconds=policy.autosend.window_seconds)
+        decision = await self._decision(policy, stored, meaning, planned_auto_sends)
         channel = stored.message.conversation.channel_id
-        recent = await self._store.auto_sends_since(channel, utcnow() - window)
-        decision = decide(
-            policy,
-            stored.message,
-            stored.classification,
-            context=context,
-            # Auto-sends decided earlier in this batch count against the channel's cap too.
-            auto_sends_in_window=recent + planned_auto_sends.get(channel, 0),
-            meaning=meaning,
-        )
         if decision.auto_send:
             planned_auto_sends[channel] = planned_auto_sends.get(channel, 0) + 1
         await self._store.save_decision(stored.id, decision)
@@ -160,23 +214,53 @@ class Pipeline:
             return None
         return decision
 
-    async def _draft(self, stored: StoredMessage, decision: Decision) -> None:
+    async def _no_machine_draft(self, stored: StoredMessage, decision: Decision) -> None:
+        """No machine draft (safety): an empty draft gives the humans a card to take over,
+        and the reply they write goes through the same approval and outbox."""
+        notes = ("no machine draft: a human writes this reply",)
+        draft = await self._store.add_draft(
+            message_id=stored.id, text=None, group=decision.group, model="", notes=notes
+        )
+        await self._approvals.draft_ready(stored, decision, draft, notes)
+
+    async def draft(
+        self, message_id: int, *, attempts: int = 1, queued_at: datetime | None = None
+    ) -> DraftStep:
+        """Stage two, one message: draft it under the current policy and put the draft on its
+        card (or send it, where the policy allows). ``attempts`` counts this try; the patience
+        runs from ``queued_at``."""
+        try:
+            stored = (await self._store.messages([message_id]))[0]
+        except IndexError:
+            return DraftStep(done=True, error="message no longer stored")
+        if stored.deleted or stored.classification is None:
+            return DraftStep(done=True)
+        if await self._store.drafts_of(message_id):  # a moderator took over, or a retry
+            return DraftStep(done=True)
+        policy = self._policy()
+        meaning = (await self._meanings(policy, [stored.message.text]))[0]
+        decision = await self._decision(policy, stored, meaning, {})
+        if (decision.group, str(decision.action)) != (stored.group, stored.action):
+            # The policy changed since the message was carded: the new route decides.
+            await self._store.save_decision(stored.id, decision)
+            await self._approvals.message_decided(stored, decision)
         if decision.brief is None:
             if decision.action == Action.ESCALATE:
-                # No machine draft (safety): an empty draft gives the humans a card to take
-                # over, and the reply they write goes through the same approval and outbox.
-                notes = ("no machine draft: a human writes this reply",)
-                draft = await self._store.add_draft(
-                    message_id=stored.id, text=None, group=decision.group, model="", notes=notes
-                )
-                await self._approvals.draft_ready(stored, decision, draft, notes)
-            return
+                await self._no_machine_draft(stored, decision)
+            return DraftStep(done=True)
         try:
             result = await self._drafter.draft(decision.brief)
-        except Exception as exc:  # the backend's own retries are spent: a human path now
-            await self._drafting_failed(stored, decision, exc)
-            return
-        self._drafting_failures = 0
+        except Exception as exc:  # the backend's own retries are spent
+            return await self._drafting_failed(
+                stored, decision, exc, attempts=attempts, since=queued_at or stored.received_at
+            )
+        self._held_up.clear()
+        await self._drafted(stored, decision, result)
+        return DraftStep(done=True)
+
+    async def _drafted(
+        self, stored: StoredMessage, decision: Decision, result: DraftResult
+    ) -> None:
         draft = await self._store.add_draft(
             message_id=stored.id,
             text=result.text,
@@ -185,6 +269,8 @@ class Pipeline:
             notes=result.notes,
             seconds=result.seconds,
         )
+        if (draft.text, draft.model) != (result.text, result.model):
+            return  # a moderator took over while the model wrote: theirs stands
         if (
             decision.auto_send
             and decision.action == Action.REPLY
@@ -205,18 +291,52 @@ class Pipeline:
         await self._approvals.draft_ready(stored, decision, draft, result.notes)
 
     async def _drafting_failed(
-        self, stored: StoredMessage, decision: Decision, exc: Exception
-    ) -> None:
-        """The card gets its human buttons at once with the reason, instead of "drafting…"
-        until the job is buried; the team is told once per outage."""
+        self,
+        stored: StoredMessage,
+        decision: Decision,
+        exc: Exception,
+        *,
+        attempts: int,
+        since: datetime,
+    ) -> DraftStep:
+        """Retry later with backoff; the card says so at the first failure and keeps Take
+        over; past the patience the card says a human writes the reply. The team is told
+        once per outage, not once per message."""
         reason = exception_text(exc)
-        log.warning("drafting message %d failed: %s", stored.id, reason)
-        notes = (f"drafting failed ({reason}): a human writes this reply (Take over)",)
-        draft = await self._store.add_draft(
-            message_id=stored.id, text=None, group=decision.group, model="", notes=notes
+        waited = utcnow() - since
+        self._held_up.add(stored.id)
+        await self._alert_drafter_down(stored.id, reason)
+        if waited >= self._patience.patience:
+            log.warning(
+                "drafting message %d failed for %s, given up: %s", stored.id, waited, reason
+            )
+            notes = (
+                f"drafting failed for {_span(waited)} ({reason}): a human writes this reply "
+                "(Take over)",
+            )
+            draft = await self._store.add_draft(
+                message_id=stored.id, text=None, group=decision.group, model="", notes=notes
+            )
+            await self._approvals.draft_ready(stored, decision, draft, notes)
+            return DraftStep(done=True, error=reason)
+        delay = self._patience.backoff(attempts)
+        log.warning(
+            "drafting message %d failed (try %d): %s; retrying in %.0fs",
+            stored.id,
+            attempts,
+            reason,
+            delay,
         )
-        await self._approvals.draft_ready(stored, decision, draft, notes)
-        self._drafting_failures += 1
+        if attempts == 1:
+            await self._approvals.drafting_delayed(
+                stored,
+                decision,
+                f"the drafting model is failing ({reason}); retrying for up to "
+                f"{_span(self._patience.patience)}. Take over to write the reply now.",
+            )
+        return DraftStep(done=False, retry_after=delay, error=reason)
+
+    async def _alert_drafter_down(self, message_id: int, reason: str) -> None:
         if self._listener is None:
             return
         try:
@@ -224,18 +344,25 @@ class Pipeline:
                 kind="drafter_down",
                 key=self._drafter.name,
                 at=utcnow(),
-                count=self._drafting_failures,
+                count=len(self._held_up),
                 summary=(
                     f"The drafting model ({self._drafter.name}) is failing: "
-                    f"{self._drafting_failures} message(s) have no machine draft and wait for "
-                    f"a human (Take over). Last error: {reason}"
+                    f"{len(self._held_up)} message(s) wait for a draft (retried; the "
+                    f"cards offer Take over). Last error: {reason}"
                 ),
-                detail={"error": reason, "message_id": stored.id},
+                detail={"error": reason, "message_id": message_id},
                 cooldown=timedelta(minutes=30),
-                grow_factor=10.0,  # told again at 10, 100… messages, not at each one
+                grow_factor=10.0,
             )
         except Exception:  # an alert must never stop a message from being answered
             log.exception("could not raise the drafter alert")
+
+
+def _span(d: timedelta) -> str:
+    minutes = d.total_seconds() / 60
+    if minutes < 2:
+        return f"{d.total_seconds():.0f} s"
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
 
 def describe(c: Classification) -> str:
@@ -246,4 +373,13 @@ def describe(c: Classification) -> str:
     )
 
 
-__all__ = ["ClassifierFactory", "Decision", "FactMeaning", "MeaningFactory", "Pipeline", "describe"]
+__all__ = [
+    "ClassifierFactory",
+    "Decision",
+    "DraftStep",
+    "DraftingPatience",
+    "FactMeaning",
+    "MeaningFactory",
+    "Pipeline",
+    "describe",
+]

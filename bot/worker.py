@@ -1,7 +1,9 @@
 """Workers: claim jobs from the database and run them.
 
-Two lanes so a slow draft never holds back a reply that is ready to post: ``process``
-(classify/decide/draft, in batches) and ``deliver`` (the outbox). Any number of workers on
+Three lanes that do not wait for each other: ``process`` (classify, route, card and alerts,
+in batches, at arrival), ``draft`` (one message at a time, urgent ones first, retried with
+backoff while the drafting backend fails) and ``deliver`` (the outbox): a slow draft never
+holds back a card, an alert or a reply that is ready to post. Any number of workers on
 PostgreSQL share the queue; SQLite supports one worker process.
 """
 
@@ -122,6 +124,30 @@ class Worker:
         else:
             await self._store.retry_later(job, delay=2.0**job.attempts, error=error)
 
+    async def draft_once(self) -> int:
+        """Draft one message: one at a time, so an urgent message that arrives meanwhile is
+        the next one drafted."""
+        jobs = await self._store.claim(
+            worker=self.name, kinds=["draft"], limit=1, lease=self._config.lease_seconds
+        )
+        for job in jobs:
+            try:
+                step = await self._pipeline.draft(
+                    job.ref_id, attempts=job.attempts, queued_at=job.created_at
+                )
+            except Exception as exc:  # not the backend (handled inside): a bug or the database
+                log.error("drafting job %d (message %d) failed: %s", job.id, job.ref_id, exc)
+                log.debug("%s", traceback.format_exc())
+                await self._retry_or_bury(job, exc)
+                continue
+            if step.done:
+                await self._store.finish(job, error=step.error)
+            else:
+                await self._store.retry_later(
+                    job, delay=step.retry_after or 5.0, error=step.error or ""
+                )
+        return len(jobs)
+
     async def deliver_once(self) -> int:
         jobs = await self._store.claim(
             worker=self.name,
@@ -153,7 +179,7 @@ class Worker:
         *,
         stop: asyncio.Event,
         exit_when_idle: bool = False,
-        lanes: tuple[str, ...] = ("process", "deliver"),
+        lanes: tuple[str, ...] = ("process", "draft", "deliver"),
     ) -> None:
         """Run the lanes until ``stop`` is set (or, with ``exit_when_idle``, none has work).
         Only a process that holds the platform connections runs the ``deliver`` lane."""
@@ -161,10 +187,26 @@ class Worker:
             raise RuntimeError("worker already started")
         self._started = True
         await self.recover()
+        await self._lanes(stop=stop, exit_when_idle=exit_when_idle, lanes=lanes)
+
+    async def drain(self, lanes: tuple[str, ...] = ("process", "draft", "deliver")) -> None:
+        """Run the lanes until no job is due now (a retry due later does not count); may be
+        called again, for batch runs and tests. Not beside a running :meth:`run`."""
+        if self._started:
+            raise RuntimeError("worker already running: drain is for a worker not started")
+        await self._lanes(stop=asyncio.Event(), exit_when_idle=True, lanes=lanes)
+
+    async def _lanes(
+        self, *, stop: asyncio.Event, exit_when_idle: bool, lanes: tuple[str, ...]
+    ) -> None:
         idle = dict.fromkeys(lanes, False)
 
         async def lane(kind: str) -> None:
-            step = self.process_once if kind == "process" else self.deliver_once
+            step = {
+                "process": self.process_once,
+                "draft": self.draft_once,
+                "deliver": self.deliver_once,
+            }[kind]
             while not stop.is_set():
                 n = await step()
                 idle[kind] = n == 0

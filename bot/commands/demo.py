@@ -67,6 +67,9 @@ class DemoChannel:
                 flush=True,
             )
 
+    async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
+        print(f"  ! message {stored.id} waits for its draft: {note}", flush=True)
+
     async def draft_ready(
         self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
     ) -> None:

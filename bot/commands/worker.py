@@ -34,5 +34,7 @@ async def run_worker(args: argparse.Namespace, config: Config) -> int:
     async with open_app(config) as app:
         stop = asyncio.Event()
         stop_on_signals(stop)
-        await app.worker.run(stop=stop, exit_when_idle=args.exit_when_idle, lanes=("process",))
+        await app.worker.run(
+            stop=stop, exit_when_idle=args.exit_when_idle, lanes=("process", "draft")
+        )
     return 0

@@ -46,6 +46,7 @@ from bot.errors import TactlineError
 from bot.policy import Policy
 from bot.slack_approval.cards import (
     ACTIONS,
+    WRITE_NOW,
     card_blocks,
     card_fallback,
     escalate_modal,
@@ -57,7 +58,6 @@ from bot.store.store import ApprovalOutcome, Store, StoredMessage, utcnow
 
 log = logging.getLogger(__name__)
 
-_URGENT_INTENTS = {"attack", "legal_threat", "safety"}
 _VERDICT_WORDS = {
     "approve": "✅ Approved",
     "edit": "✏️ Edited and approved",
@@ -98,18 +98,14 @@ class GroupLookupFailed(Exception):
 
 
 def decision_of(stored: StoredMessage) -> Decision:
-    """The stored decision, enough to render a card again."""
-    c = stored.classification
-    urgent = bool(
-        c and (c.intent in _URGENT_INTENTS or c.toxic or c.flags & {"legal_threat", "safety"})
-    )
+    """The recorded decision, enough to render a card again (nothing recomputed)."""
     return Decision(
         action=Action(stored.action or "reply"),
         group=stored.group or "",
-        strategy="",
+        strategy=stored.strategy or "",
         matched_rules=tuple(RuleMatch(r["rule"], r["reason"]) for r in stored.matched_rules),
         policy_version=stored.policy_version or "",
-        urgent=urgent,
+        urgent=stored.urgent,
     )
 
 
@@ -224,6 +220,17 @@ class SlackApproval:
             group=decision.group,
             channel=str(resp["channel"]),
             ts=str(resp["ts"]),
+        )
+
+    async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
+        card = await card_store.card_for(self.store, stored.id, decision.group)
+        if card is None or card.draft_id is not None:
+            return
+        await self._update(
+            card.channel,
+            card.ts,
+            card_fallback(f"Waiting for a draft for {stored.message.author.name}", note),
+            card_blocks(stored, decision, waiting=note),
         )
 
     async def draft_ready(
@@ -427,6 +434,7 @@ class SlackApproval:
 
     def _register(self) -> None:
         self.bolt.action(re.compile(f"^({'|'.join(ACTIONS)})$"))(self._on_action)
+        self.bolt.action(WRITE_NOW)(self._on_write_now)
         self.bolt.view(re.compile("^(edit|take_over|reject|escalate)$"))(self._on_submit)
         self.bolt.event("subteam_members_changed")(self._group_changed)
 
@@ -465,6 +473,47 @@ class SlackApproval:
                 "take_over", draft_id, "", "Write the reply", "Your reply, posted as the brand"
             )
         await self.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def _on_write_now(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Take over before any draft exists (drafting, or the model failing): an empty
+        draft is made for the approver (the machine's, if it just landed, is taken over
+        instead) and the usual Take over modal opens."""
+        await ack()
+        found = await self.store.messages([int(action["value"])])
+        if not found:
+            await self._ephemeral(body, "This message no longer exists: nothing done.")
+            return
+        stored = found[0]
+        group = stored.group or ""
+        try:
+            if not await self.allowed(body["user"]["id"], group):
+                await self._ephemeral(body, f"Only the {group} approvers can answer this message.")
+                return
+        except GroupLookupFailed as exc:
+            await self._ephemeral(
+                body,
+                f"Nothing done: cannot tell whether you are a {group} approver: {exc.advice()}.",
+            )
+            return
+        draft = await self.store.add_draft(
+            message_id=stored.id,
+            text=None,
+            group=group,
+            model="",
+            notes=("taken over by a moderator before the machine draft",),
+        )
+        card = await card_store.card_for(self.store, stored.id, group)
+        if card is not None and card.draft_id is None:
+            await card_store.attach_draft(self.store, card.id, draft.id)
+        if not await self._check(body, draft.id):
+            return
+        await self.client.views_open(
+            trigger_id=body["trigger_id"],
+            view=text_modal(
+                "take_over", draft.id, "", "Write the reply", "Your reply, posted as the brand"
+            ),
+        )
+        await self._refresh(draft.id)
 
     async def _on_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = view["state"]["values"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain import Decision, Draft, DraftStatus
+from bot.domain import Action, Decision, Draft, DraftStatus
 from bot.slack_approval.mrkdwn import (
     Mrkdwn,
     bold,
@@ -25,6 +25,9 @@ from bot.slack_approval.mrkdwn import (
 from bot.store.store import StoredMessage
 
 ACTIONS = ("approve", "edit", "reject", "escalate", "take_over")
+# Before any draft exists (drafting, or the model failing): write the reply yourself. Its value
+# is the message id, not a draft id.
+WRITE_NOW = "write_now"
 LABELS = {
     "approve": "Approve",
     "edit": "Edit",
@@ -55,7 +58,10 @@ def card_blocks(
     draft: Draft | None = None,
     notes: tuple[str, ...] = (),
     outcome: Mrkdwn | None = None,
+    waiting: str | None = None,
 ) -> list[dict[str, Any]]:
+    """The card. Without a draft it says why (``waiting``, or "drafting…") and still offers
+    Take over: no message is ever without a human path."""
     m = stored.message
     c = stored.classification
     ref = m.conversation
@@ -99,7 +105,15 @@ def card_blocks(
     if decision.ticket:
         blocks.append(section(fmt("*Ticket:* {}", decision.ticket)))
     if draft is None:
-        blocks.append(section(italic("drafting…")))
+        blocks.append(section(fmt("⏳ {}", waiting) if waiting else italic("drafting…")))
+        if decision.action != Action.NO_REPLY:
+            write = {
+                "type": "button",
+                "action_id": WRITE_NOW,
+                "value": str(stored.id),
+                "text": plain(LABELS["take_over"]),
+            }
+            blocks.append({"type": "actions", "block_id": "write", "elements": [write]})
         return blocks
     body = (
         escape(_clip(draft.text)) if draft.text else italic("no draft: write the reply (Take over)")

@@ -172,10 +172,13 @@ jobs = Table(
     "jobs",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", String(16), nullable=False),  # "process" (a message) | "deliver" (outbox)
+    # "process" (classify, route, card), "draft" (a message's draft), "deliver" (outbox)
+    Column("kind", String(16), nullable=False),
     Column("ref_id", Integer, nullable=False),
     Column("status", String(16), nullable=False),  # ready | claimed | done | dead
     Column("attempts", Integer, nullable=False, default=0),
+    # Higher first: an urgent message's draft is claimed before the others (0004).
+    Column("priority", Integer, nullable=False, default=0, server_default="0"),
     Column("run_after", UTCDateTime, nullable=False),
     Column("claimed_by", String(128)),
     Column("claim_token", String(64)),

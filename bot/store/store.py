@@ -63,6 +63,9 @@ class StoredMessage:
     received_at: datetime
     edited: bool
     deleted: bool
+    # The recorded decision's urgency and strategy: shown again without recomputing them.
+    urgent: bool = False
+    strategy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,22 @@ class ClaimedJob:
     ref_id: int
     attempts: int
     token: str
+    created_at: datetime | None = None  # when the job was first queued (drafting's patience)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """A job as ``tactline jobs`` lists it."""
+
+    id: int
+    kind: str
+    ref_id: int
+    status: str
+    attempts: int
+    run_after: datetime
+    created_at: datetime
+    claimed_by: str | None
+    last_error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +199,12 @@ class Store:
         return sqlite.insert(table)
 
     async def accept(self, message: InboundMessage) -> int | None:
-        """Store a new message and queue it. Returns its id, or None if already stored."""
+        """Store a new message and queue it. Returns its id, or None if already stored.
+        Raises :class:`StoreError` for ids longer than the store keeps (a malformed payload):
+        the same on SQLite and PostgreSQL, so the adapter sets the update aside, whole."""
         now = utcnow()
         ref = message.conversation
+        _check_ids(message)
         values = {
             "platform": str(message.platform),
             "channel_id": ref.channel_id,
@@ -299,14 +321,32 @@ class Store:
 
     # -- jobs ---------------------------------------------------------------------------
 
-    async def _enqueue(self, conn: AsyncConnection, kind: str, ref_id: int, now: datetime) -> None:
+    async def _enqueue(
+        self, conn: AsyncConnection, kind: str, ref_id: int, now: datetime, priority: int = 0
+    ) -> None:
         await conn.execute(
             self._insert(t.jobs)
             .values(
-                kind=kind, ref_id=ref_id, status="ready", attempts=0, run_after=now, created_at=now
+                kind=kind,
+                ref_id=ref_id,
+                status="ready",
+                attempts=0,
+                priority=priority,
+                run_after=now,
+                created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["kind", "ref_id"])
         )
+
+    async def enqueue_drafts(self, messages: Sequence[tuple[int, bool]]) -> None:
+        """Queue the drafting of decided messages, ``(message id, urgent)``, in one
+        transaction; urgent ones are claimed first, the others in order."""
+        if not messages:
+            return
+        now = utcnow()
+        async with self._begin() as conn:
+            for message_id, urgent in messages:
+                await self._enqueue(conn, "draft", message_id, now, priority=1 if urgent else 0)
 
     async def claim(
         self, *, worker: str, kinds: Sequence[str], limit: int, lease: float
@@ -322,7 +362,7 @@ class Store:
         candidates = (
             select(t.jobs.c.id)
             .where(due, t.jobs.c.kind.in_(list(kinds)))
-            .order_by(t.jobs.c.run_after, t.jobs.c.id)
+            .order_by(t.jobs.c.priority.desc(), t.jobs.c.run_after, t.jobs.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
@@ -337,13 +377,22 @@ class Store:
                 lease_until=now + timedelta(seconds=lease),
                 attempts=t.jobs.c.attempts + 1,
             )
-            .returning(t.jobs.c.id, t.jobs.c.kind, t.jobs.c.ref_id, t.jobs.c.attempts)
+            .returning(
+                t.jobs.c.id, t.jobs.c.kind, t.jobs.c.ref_id, t.jobs.c.attempts, t.jobs.c.created_at
+            )
         )
         async with self._begin() as conn:
             rows = (await conn.execute(stmt)).all()
         return sorted(
             (
-                ClaimedJob(id=r.id, kind=r.kind, ref_id=r.ref_id, attempts=r.attempts, token=token)
+                ClaimedJob(
+                    id=r.id,
+                    kind=r.kind,
+                    ref_id=r.ref_id,
+                    attempts=r.attempts,
+                    token=token,
+                    created_at=r.created_at,
+                )
                 for r in rows
             ),
             key=lambda j: j.id,
@@ -404,6 +453,55 @@ class Store:
             ).scalar_one()
         return int(n)
 
+    async def jobs(self, *, stuck_after: timedelta) -> list[JobRow]:
+        """Jobs that need a look: dead ones, those failing and waiting for a retry, and those
+        claimed or due for longer than ``stuck_after``."""
+        now = utcnow()
+        cond = or_(
+            t.jobs.c.status == "dead",
+            and_(t.jobs.c.status == "ready", t.jobs.c.last_error.is_not(None)),
+            and_(t.jobs.c.status == "ready", t.jobs.c.run_after < now - stuck_after),
+            and_(t.jobs.c.status == "claimed", t.jobs.c.lease_until < now),
+            and_(t.jobs.c.status == "claimed", t.jobs.c.created_at < now - stuck_after),
+        )
+        async with self._connect() as conn:
+            rows = (await conn.execute(select(t.jobs).where(cond).order_by(t.jobs.c.id))).all()
+        return [
+            JobRow(
+                id=r.id,
+                kind=r.kind,
+                ref_id=r.ref_id,
+                status=r.status,
+                attempts=r.attempts,
+                run_after=r.run_after,
+                created_at=r.created_at,
+                claimed_by=r.claimed_by,
+                last_error=r.last_error,
+            )
+            for r in rows
+        ]
+
+    async def requeue(self, job_ids: Sequence[int] | None = None) -> int:
+        """Put dead jobs (all, or those listed) back in the queue, due now, with their
+        attempts reset; the reason stays until they run again."""
+        cond = t.jobs.c.status == "dead"
+        if job_ids is not None:
+            cond = and_(cond, t.jobs.c.id.in_(list(job_ids)))
+        async with self._begin() as conn:
+            res = await conn.execute(
+                update(t.jobs)
+                .where(cond)
+                .values(
+                    status="ready",
+                    attempts=0,
+                    run_after=utcnow(),
+                    created_at=utcnow(),
+                    finished_at=None,
+                    claim_token=None,
+                )
+            )
+        return int(res.rowcount)
+
     async def claim_owners(self) -> list[str]:
         """The workers that hold claimed jobs."""
         async with self._connect() as conn:
@@ -438,6 +536,15 @@ class Store:
                 await conn.execute(select(t.messages).where(t.messages.c.id == message_id))
             ).one()
         return _stored_message(row)
+
+    async def messages(self, message_ids: Sequence[int]) -> list[StoredMessage]:
+        """Several messages in one read, in the order asked (missing ids are left out)."""
+        async with self._connect() as conn:
+            rows = (
+                await conn.execute(select(t.messages).where(t.messages.c.id.in_(list(message_ids))))
+            ).all()
+        by_id = {r.id: _stored_message(r) for r in rows}
+        return [by_id[i] for i in message_ids if i in by_id]
 
     async def save_classification(self, message_id: int, c: Classification) -> None:
         now = utcnow()
@@ -1168,7 +1275,29 @@ def _stored_message_from_mapping(m: dict[str, Any]) -> StoredMessage:
         received_at=m["received_at"],
         edited=m["edited_at"] is not None,
         deleted=m["deleted_at"] is not None,
+        urgent=bool(m["urgent"]),
+        strategy=m["strategy"],
     )
+
+
+# The longest platform id the store keeps (schema: String(128)); real ids are far shorter.
+MAX_ID_CHARS = 128
+
+
+def _check_ids(message: InboundMessage) -> None:
+    ref = message.conversation
+    for what, value in (
+        ("message id", message.platform_message_id),
+        ("channel id", ref.channel_id),
+        ("thread id", ref.thread_id),
+        ("reply-to id", ref.reply_to_message_id),
+        ("author id", message.author.id),
+    ):
+        if value is not None and len(value) > MAX_ID_CHARS:
+            raise StoreError(
+                f"{message.platform} {what} is {len(value)} characters long (at most "
+                f"{MAX_ID_CHARS} are kept): not a real platform id, the update is malformed"
+            )
 
 
 def _create_private(database: str | None) -> None:

@@ -116,3 +116,42 @@ def test_enabling_a_platform_without_its_token_is_a_clear_error(
     cfg = write_config(tmp_path, body)
     assert main(["-c", str(cfg), "run"]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_jobs_lists_dead_and_failing_jobs_and_retry_requeues(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = write_config(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db' / 't.db'}"
+
+    async def seed() -> tuple[int, int]:
+        store = await open_store(url, upgrade=True)
+        for i in range(2):
+            assert await store.accept(make_message(f"question {i}", message_id=f"m{i}"))
+        first, second = await store.claim(worker="w", kinds=["process"], limit=2, lease=60)
+        await store.finish(first, dead=True, error="ValueError: cannot classify message 1")
+        await store.retry_later(second, delay=600, error="ConnectionError: server down")
+        await store.aclose()
+        return first.id, second.id
+
+    (tmp_path / "db").mkdir()
+    dead, failing = asyncio.run(seed())
+    assert main(["-c", str(cfg), "jobs"]) == 0
+    out = capsys.readouterr().out
+    assert f"job {dead:<6} classify and card message 1" in out and "dead, 1 tries" in out
+    assert "reason: ValueError: cannot classify message 1" in out
+    assert f"job {failing:<6}" in out and "failing, next try in" in out
+    assert "1 dead: `tactline jobs retry`" in out
+    assert main(["-c", str(cfg), "jobs", "retry", str(failing)]) == 1  # not dead
+    assert "0 dead job(s) back in the queue" in capsys.readouterr().out
+    assert main(["-c", str(cfg), "jobs", "retry"]) == 0
+    assert "1 dead job(s) back in the queue" in capsys.readouterr().out
+
+    async def due() -> int:
+        store = await open_store(url)
+        try:
+            return await store.due_jobs()
+        finally:
+            await store.aclose()
+
+    assert asyncio.run(due()) == 1  # the dead one is due again; the failing one waits

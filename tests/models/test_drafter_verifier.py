@@ -127,6 +127,9 @@ class Cards:
     async def delivery_result(self, *args: Any) -> None:
         pass
 
+    async def drafting_delayed(self, *args: Any) -> None:
+        pass
+
     async def admin_alert(self, text: str) -> None:
         pass
 
@@ -152,8 +155,7 @@ async def pipeline(db_url: str) -> AsyncIterator[tuple[App, FakeAdapter, Cards, 
 
 
 async def drain(app: App) -> None:
-    await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
-    app.worker._started = False
+    await asyncio.wait_for(app.worker.drain(), 60)
 
 
 async def test_refused_and_repaired_drafts_reach_the_card_with_their_notes(pipeline: Any) -> None:

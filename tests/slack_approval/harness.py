@@ -42,8 +42,7 @@ class Env:
     last_body: str = ""  # the body of the last answer to a signed request (ack payloads)
 
     async def drain(self) -> None:
-        await asyncio.wait_for(self.app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
-        self.app.worker._started = False
+        await asyncio.wait_for(self.app.worker.drain(), 60)
 
     async def post(self, payload: dict[str, Any], *, secret: str = SECRET, age: float = 0) -> int:
         """An interactive payload (click, modal submission), signed as Slack signs it."""

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -175,3 +176,62 @@ async def test_an_unknown_delivery_outcome_says_the_reply_may_be_there(db_url: s
         assert "may have been posted" in card and "check the chat" in card
         assert "<https://t.me/brand/42|open the message>" in card
         assert "Nothing was posted" not in card
+
+
+class DownDrafter:
+    """The inference server is down for the whole test."""
+
+    name = "llm-down"
+
+    async def draft(self, brief: object) -> object:
+        raise ConnectionError("inference server at 127.0.0.1:8000 unreachable")
+
+    async def aclose(self) -> None:
+        pass
+
+
+def as_list(value: object) -> list[dict[str, object]]:
+    """Block Kit arrives as JSON text or already parsed, by how the SDK sent it."""
+    return json.loads(value) if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+
+
+def write_now_buttons(env: Env) -> list[dict[str, object]]:
+    """The Take over buttons of cards that have no draft yet, as last shown."""
+    shown = env.slack.called("chat.postMessage") + env.slack.called("chat.update")
+    blocks = [b for c in shown for b in as_list(c.args.get("blocks"))]
+    return [
+        e
+        for b in blocks
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "write_now"
+    ]
+
+
+async def test_a_card_waiting_for_its_draft_can_be_taken_over(db_url: str) -> None:
+    async with running_env(db_url, drafter=DownDrafter()) as env:  # type: ignore[arg-type]
+        await env.fake.inject(make_message("How do I export my notes?", message_id="m1"))
+        await env.drain()  # carded; the draft job fails once and waits for its retry
+        updates = [c.args for c in env.slack.called("chat.update")]
+        assert any("drafting model is failing" in u["text"] for u in updates)
+        [stored] = await env.app.store.messages_since(datetime(2000, 1, 1, tzinfo=UTC))
+        assert [b["value"] for b in write_now_buttons(env)][-1] == str(stored.id)
+        # Someone outside the group is refused, and no draft is made for them.
+        assert await env.click("write_now", stored.id, user="U_NOBODY") == 200
+        await eventually(lambda: notices(env))
+        assert "approvers can answer" in notices(env)[0]
+        assert await env.app.store.drafts_of(stored.id) == []
+        # An approver gets the Take over modal on an empty draft, and the reply is posted.
+        approver = {"community": "U_ANA", "support": "U_SUE"}[stored.group or ""]
+        assert await env.click("write_now", stored.id, user=approver) == 200
+        await eventually(lambda: env.slack.called("views.open"))
+        raw = env.slack.called("views.open")[0].args["view"]
+        view = json.loads(raw) if isinstance(raw, str) else raw
+        [draft] = await env.app.store.drafts_of(stored.id)
+        assert view["callback_id"] == "take_over" and view["private_metadata"] == str(draft.id)
+        reply = "We hear you; our team will follow up."
+        assert await env.submit("take_over", draft.id, reply, user=approver) == 200
+        await env.drain()
+        assert [p.text for p in env.fake.posts] == [reply]
+        # The machine draft that comes later does not replace the human's.
+        assert len(await env.app.store.drafts_of(stored.id)) == 1

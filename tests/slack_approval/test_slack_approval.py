@@ -198,8 +198,7 @@ async def test_socket_mode_click_is_acknowledged_and_applied(db_url: str) -> Non
             await fake.start(app.sink)
             await eventually(lambda: slack.sockets)
             await fake.inject(make_message("How do I export?", message_id="s1"))
-            await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
-            app.worker._started = False
+            await asyncio.wait_for(app.worker.drain(), 60)
             [p] = await app.store.pending_drafts()
             envelope = await slack.send_envelope(
                 "interactive",
@@ -227,7 +226,7 @@ async def test_socket_mode_click_is_acknowledged_and_applied(db_url: str) -> Non
                 return (await app.store.draft(p.draft.id)).status == DraftStatus.APPROVED
 
             await eventually(approved)
-            await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+            await asyncio.wait_for(app.worker.drain(), 60)
             assert len(fake.posts) == 1
             await approval.stop()
     finally:

@@ -39,6 +39,7 @@ class RecordingChannel:
         self.ready: list[int] = []
         self.results: list[tuple[int, DeliveryReceipt | None, str | None]] = []
         self.alerts: list[str] = []
+        self.delayed: list[tuple[int, str]] = []
 
     async def message_decided(self, stored: StoredMessage, decision: Decision) -> None:
         self.decided.append((stored.id, decision))
@@ -52,6 +53,9 @@ class RecordingChannel:
         self, draft_id: int, receipt: DeliveryReceipt | None, error: str | None
     ) -> None:
         self.results.append((draft_id, receipt, error))
+
+    async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
+        self.delayed.append((stored.id, note))
 
     async def admin_alert(self, text: str) -> None:
         self.alerts.append(text)
@@ -81,8 +85,7 @@ async def app(db_url: str) -> AsyncIterator[tuple[App, FakeAdapter, RecordingCha
 
 
 async def drain(app: App) -> None:
-    await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
-    app.worker._started = False  # allow another drain in the same test
+    await asyncio.wait_for(app.worker.drain(), 60)
 
 
 async def approve(app: App, draft_id: int, actor: str = "U_ANA", **kw: Any) -> Any:

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.fake import FakeAdapter
 from bot.app import App, open_app
-from bot.config import Config, DatabaseConfig, PoliciesConfig
+from bot.config import Config, DatabaseConfig, PoliciesConfig, WorkersConfig
 from bot.domain import Decision, Draft, DraftBrief, IntentSpec, Platform
 from bot.store import open_store
 from bot.store.store import StoredMessage
@@ -32,6 +32,7 @@ class Timeline:
         self.events: list[str] = []
         self.notes: list[tuple[str, ...]] = []
         self.alerts: list[str] = []
+        self.waiting: list[str] = []
 
 
 class Channel:
@@ -49,6 +50,10 @@ class Channel:
 
     async def delivery_result(self, *args: Any) -> None:
         pass
+
+    async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
+        self.t.events.append(f"waiting:{stored.message.text}")
+        self.t.waiting.append(note)
 
     async def admin_alert(self, text: str) -> None:
         self.t.events.append("alert")
@@ -76,11 +81,16 @@ def classifier(intents: Sequence[IntentSpec]) -> RuleClassifier:
 
 @asynccontextmanager
 async def running(
-    db_url: str, drafter: Callable[[Timeline], Drafter], policies: Path = REPO / "policies"
+    db_url: str,
+    drafter: Callable[[Timeline], Drafter],
+    policies: Path = REPO / "policies",
+    workers: WorkersConfig | None = None,
 ) -> AsyncIterator[tuple[App, FakeAdapter, Timeline]]:
     """The app on a fresh database, a fake Discord, and one timeline of what happened."""
     config = Config(
-        database=DatabaseConfig(url=db_url), policies=PoliciesConfig(path=str(policies))
+        database=DatabaseConfig(url=db_url),
+        policies=PoliciesConfig(path=str(policies)),
+        workers=workers or WorkersConfig(),
     )
     await (await open_store(db_url, upgrade=True)).aclose()
     fake = FakeAdapter(platform=Platform.DISCORD)
@@ -97,7 +107,7 @@ async def running(
 
 
 async def drain(app: App) -> None:
-    await asyncio.wait_for(app.worker.run(stop=asyncio.Event(), exit_when_idle=True), 60)
+    await asyncio.wait_for(app.worker.drain(), 60)
 
 
 @pytest.fixture
@@ -143,32 +153,83 @@ async def test_the_autosend_cap_holds_within_one_batch(db_url: str, tmp_path: Pa
 
 
 class DownDrafter:
-    """The inference server is down: every draft fails after the backend's own retries."""
+    """The inference server is down for the first ``failures`` calls (after the backend's
+    own retries), then back."""
 
     name = "llm-down"
 
+    def __init__(self, timeline: Timeline, failures: int = 10**9) -> None:
+        self.t = timeline
+        self.failures = failures
+        self.calls = 0
+
     async def draft(self, brief: DraftBrief) -> DraftResult:
-        raise ConnectionError("inference server at 127.0.0.1:8000 unreachable")
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionError("inference server at 127.0.0.1:8000 unreachable")
+        self.t.events.append(f"drafting:{brief.text}")
+        return DraftResult(text="Thanks, can you tell us more?", model="llm", notes=(), seconds=0)
 
     async def aclose(self) -> None:
         pass
 
 
-async def test_a_drafting_outage_leaves_a_human_path_on_every_card_and_one_alert(
-    db_url: str,
-) -> None:
-    async with running(db_url, lambda _: DownDrafter()) as (app, fake, timeline):
-        texts = ["my lawyer will sue you", "question one", "question two", "question three"]
-        for i, text in enumerate(texts):
+async def drain_until(app: App, done: Callable[[], Any]) -> None:
+    """Run the worker until ``done()`` (an awaitable) is true: retried jobs come due later."""
+    async with asyncio.timeout(30):
+        while not await done():
+            await drain(app)
+            await asyncio.sleep(0.02)
+
+
+TEXTS = ["my lawyer will sue you", "question one", "question two", "question three"]
+
+
+async def test_a_drafting_outage_then_recovery_drafts_every_message(db_url: str) -> None:
+    """Down for 2 tries per message, then back: every message is drafted, its card said it
+    was waiting (with Take over) meanwhile, the team was told once, no job is dead."""
+    fast = WorkersConfig(retry_base_seconds=0.01, drafting_patience_minutes=10)
+    down = lambda t: DownDrafter(t, failures=2 * len(TEXTS))  # noqa: E731
+    async with running(db_url, down, workers=fast) as (app, fake, timeline):
+        for i, text in enumerate(TEXTS):
             assert await fake.inject(make_message(text, message_id=f"d{i}", author=f"a{i}"))
-        await drain(app)
+
+        async def all_drafted() -> bool:
+            return sum(e.startswith("draft:") for e in timeline.events) == len(TEXTS)
+
+        await drain_until(app, all_drafted)
         pending = await app.store.pending_drafts()
-        # Every message has a card a human can act on: no text, the reason, nothing buried.
-        assert len(pending) == len(texts)
-        assert all(p.draft.text is None for p in pending)
-        assert len(timeline.notes) == len(texts)
-        assert all(n[0].startswith("drafting failed (inference server") for n in timeline.notes)
-        # The team hears of the outage once, not once per message.
+        assert len(pending) == len(TEXTS)
+        assert all(p.draft.text == "Thanks, can you tell us more?" for p in pending)
+        # While it was down, each card said so once, and offered Take over.
+        assert sorted(e for e in timeline.events if e.startswith("waiting:")) == sorted(
+            f"waiting:{t}" for t in TEXTS
+        )
+        assert all("retrying" in n and "Take over" in n for n in timeline.waiting)
         outage = [a for a in timeline.alerts if "drafting model" in a]
         assert len(outage) == 1 and "Take over" in outage[0]
-        assert sum(e.startswith("draft:") for e in timeline.events) == len(texts)
+        jobs = (await app.store.status_counts())["jobs"]
+        assert "draft/dead" not in jobs and jobs.get("draft/done") == len(TEXTS)
+
+
+async def test_past_the_patience_every_card_says_a_human_writes_it(db_url: str) -> None:
+    impatient = WorkersConfig(retry_base_seconds=0.01, drafting_patience_minutes=0.002)
+    async with running(db_url, DownDrafter, workers=impatient) as (app, fake, timeline):
+        for i, text in enumerate(TEXTS):
+            assert await fake.inject(make_message(text, message_id=f"d{i}", author=f"a{i}"))
+
+        async def all_given_up() -> bool:
+            return len(timeline.notes) == len(TEXTS)
+
+        await drain_until(app, all_given_up)
+        pending = await app.store.pending_drafts()
+        # Every message has a card a human can act on: no text, the reason, nothing buried.
+        assert len(pending) == len(TEXTS)
+        assert all(p.draft.text is None for p in pending)
+        assert all(n[0].startswith("drafting failed for ") for n in timeline.notes)
+        assert all("inference server" in n[0] and "Take over" in n[0] for n in timeline.notes)
+        # The team hears of the outage once, not once per message or per try.
+        outage = [a for a in timeline.alerts if "drafting model" in a]
+        assert len(outage) == 1
+        jobs = (await app.store.status_counts())["jobs"]
+        assert "draft/dead" not in jobs

@@ -19,6 +19,7 @@ from bot.domain import (
 from bot.errors import TactlineError
 from bot.store import Store
 from bot.store import schema as t
+from bot.store.store import StoreError
 from tests.builders import make_message
 
 
@@ -205,3 +206,13 @@ async def test_classification_round_trips(store: Store) -> None:
     )
     await store.save_classification(mid, c)
     assert (await store.message(mid)).classification == c
+
+
+async def test_an_id_longer_than_the_store_keeps_is_a_clear_error_on_every_database(
+    store: Store,
+) -> None:
+    long = "9" * 129
+    with pytest.raises(StoreError, match="author id is 129 characters long"):
+        await store.accept(make_message("hello", author=long))
+    assert await store.messages_since(datetime(2000, 1, 1, tzinfo=UTC)) == []
+    assert await store.accept(make_message("hello", author="9" * 128)) is not None
