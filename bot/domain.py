@@ -130,6 +130,9 @@ class Classification:
     flags: frozenset[str]
     confidence: float  # confidence of the intent, in [0, 1]
     model: str = ""
+    # Where a long message's urgent or abusive signal is, when not in its opening: the
+    # sentence quoted on the card and kept in the prompt.
+    evidence: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -140,6 +143,7 @@ class Classification:
             "toxicity": round(self.toxicity, 4),
             "flags": sorted(self.flags),
             "confidence": round(self.confidence, 4),
+            **({"evidence": self.evidence} if self.evidence else {}),
         }
 
 
@@ -198,6 +202,9 @@ class DraftBrief:
     # its example replies (empty: no second strategy, only the reasons).
     fallback_strategy: str = ""
     fallback_examples: tuple[tuple[str, str], ...] = ()
+    # The sentence of a long message that raised its flag (Classification.evidence): kept in
+    # the prompt even when the message is cut.
+    evidence: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -248,8 +248,10 @@ class Pipeline:
             if decision.action == Action.ESCALATE:
                 await self._no_machine_draft(stored, decision)
             return DraftStep(done=True)
+        # The sentence that raised a long message's flag stays in the prompt past its cut.
+        brief = dataclasses.replace(decision.brief, evidence=stored.classification.evidence)
         try:
-            result = await self._drafter.draft(decision.brief)
+            result = await self._drafter.draft(brief)
         except Exception as exc:  # the backend's own retries are spent
             return await self._drafting_failed(
                 stored, decision, exc, attempts=attempts, since=queued_at or stored.received_at

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from models.base import ClassifyInput
 from models.encoder import ENCODER_NAME, Vectors, clean, encode, prepare
 from models.hate import HateThresholds, is_hate, threatens_group
 from models.language import detect_language
-from models.windows import windows
+from models.windows import sentence_split, windows
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 SENTIMENTS = (Sentiment.NEGATIVE, Sentiment.NEUTRAL, Sentiment.POSITIVE)
@@ -228,7 +228,7 @@ class EmbeddingClassifier:
                 self._one(w, s, th) for w, s in zip(part, scores[k : k + len(part)], strict=True)
             ]
             k += len(part)
-            out.append(_strongest(results))
+            out.append(_strongest(results, part))
         return out
 
     def _one(self, text: str, s: Scores, th: Mapping[str, float]) -> Classification:
@@ -335,10 +335,10 @@ _CARRIED = frozenset({Flag.SAFETY, Flag.LEGAL_THREAT, Flag.HATE, Flag.PROMPT_INJ
 _URGENCY = ((Flag.SAFETY, Intent.SAFETY), (Flag.LEGAL_THREAT, Intent.LEGAL_THREAT))
 
 
-def _strongest(results: Sequence[Classification]) -> Classification:
+def _strongest(results: Sequence[Classification], parts: Sequence[str]) -> Classification:
     """One classification for a message read in windows: the opening's intent and tone,
     with the strongest safety, legal, abuse, hate and injection signal of any window (and
-    the intent that comes with it)."""
+    the intent that comes with it), quoting where a later window's signal is."""
     first = results[0]
     if len(results) == 1:
         return first
@@ -361,4 +361,45 @@ def _strongest(results: Sequence[Classification]) -> Classification:
         toxic=toxic,
         toxicity=max(r.toxicity for r in results),
         flags=frozenset(str(f) for f in flags),
+        evidence=_evidence(first, lead, results, parts),
     )
+
+
+# Which sentence of a window says what its flag means.
+_SAYS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (Flag.SAFETY, lambda t: signals.safety(t) or signals.group_violence(t)),
+    (Flag.LEGAL_THREAT, signals.legal),
+    (Flag.HATE, lambda t: signals.hateful(t) or signals.group_violence(t)),
+    (Flag.PROMPT_INJECTION, signals.injection),
+    ("toxic", lambda t: signals.insult(t) or signals.aimed_at_someone(t)),
+)
+EVIDENCE_CHARS = 300
+
+
+def _evidence(
+    first: Classification,
+    lead: Classification,
+    results: Sequence[Classification],
+    parts: Sequence[str],
+) -> str:
+    """The sentence of the first later window that adds a signal the opening lacks (the
+    window's start when no single sentence says it); empty when the opening says it all."""
+    for r, window in zip(results[1:], parts[1:], strict=True):
+        added = {f for f in r.flags if f in _CARRIED} - first.flags
+        if r.toxic and not first.toxic:
+            added.add("toxic")
+        if not added and r is not lead:
+            continue
+        sentences = [s.strip() for s in sentence_split(window) if s.strip()]
+        for flag, says in _SAYS:
+            if flag in added or (r is lead and flag in r.flags):
+                hit = next((s for s in sentences if says(signals.fold(s))), None)
+                if hit is not None:
+                    return _short(hit)
+        return _short(window)
+    return ""
+
+
+def _short(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EVIDENCE_CHARS else flat[: EVIDENCE_CHARS - 1] + "…"

@@ -94,9 +94,14 @@ def masked(text: str) -> str:
     )
 
 
-def _member_block(text: str) -> str:
-    shown = _inert(_clip(masked(text), MAX_MESSAGE_CHARS))
-    return f"Message (reply to this):\n<<<\n{shown}\n>>>"
+def _member_block(text: str, evidence: str = "") -> str:
+    """The member's message, cut to ``MAX_MESSAGE_CHARS``; a long message keeps the sentence
+    that raised its flag (``evidence``) even when it lies past the cut."""
+    shown = _clip(masked(text), MAX_MESSAGE_CHARS)
+    quoted = _clip(masked(evidence), MAX_MESSAGE_CHARS // 3) if evidence else ""
+    if quoted and quoted.rstrip("…") not in shown:
+        shown = _clip(masked(text), MAX_MESSAGE_CHARS - len(quoted) - 7) + " […] " + quoted
+    return f"Message (reply to this):\n<<<\n{_inert(shown)}\n>>>"
 
 
 def user_prompt(brief: DraftBrief) -> str:
@@ -110,7 +115,7 @@ def user_prompt(brief: DraftBrief) -> str:
             for m in brief.context
         ]
         parts.append("Earlier in this conversation:\n" + "\n".join(lines))
-    parts.append(_member_block(brief.text))
+    parts.append(_member_block(brief.text, brief.evidence))
     return "\n\n".join(parts)
 
 

@@ -18,6 +18,11 @@ LIMIT = 64
 _BREAK = re.compile(r"(?<=[.!?…\n])\s+|\n")
 
 
+def sentence_split(text: str) -> list[str]:
+    """The sentences of a text, at the same boundaries the windows are cut on."""
+    return _BREAK.split(text)
+
+
 def windows(text: str, size: int = SIZE, overlap: int = OVERLAP) -> list[str]:
     if len(text) <= size:
         return [text]

@@ -77,6 +77,9 @@ def card_blocks(
         context(origin),
         section(quote(m.text)),
     ]
+    if c is not None and c.evidence:
+        # A long message's flag raised late in it: the moderator sees why without scrolling.
+        blocks.append(section(fmt("⚠️ *Later in the message:*\n{}", quote(c.evidence))))
     if c is not None:
         flags = ", ".join(sorted(c.flags)) or "none"
         toxic = " (toxic)" if c.toxic else ""

@@ -89,6 +89,7 @@ messages = Table(
     Column("flags", JSON),
     Column("confidence", Float),
     Column("classifier", String(128)),
+    Column("evidence", Text),  # the sentence of a long message that raised its flag (0004)
     Column("classified_at", UTCDateTime),
     # decision
     Column("action", String(16)),

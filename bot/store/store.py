@@ -561,6 +561,7 @@ class Store:
                     flags=sorted(c.flags),
                     confidence=float(c.confidence),
                     classifier=c.model,
+                    evidence=c.evidence or None,
                     classified_at=now,
                     stage="classified",
                 )
@@ -1263,6 +1264,7 @@ def _stored_message_from_mapping(m: dict[str, Any]) -> StoredMessage:
             flags=frozenset(m["flags"] or ()),
             confidence=float(m["confidence"]),
             model=m["classifier"] or "",
+            evidence=m["evidence"] or "",
         )
     return StoredMessage(
         id=m["id"],

@@ -286,12 +286,20 @@ async def test_what_comes_after_2000_characters_is_seen(
     classifier: EmbeddingClassifier, late: str, flag: str, intent: str | None
 ) -> None:
     assert len(FILLER) > 2000
-    [c] = await run(classifier, [FILLER + late])
+    [c] = await run(classifier, [FILLER + late + " " + FILLER[:300]])
     assert flag in c.flags, c
     if intent:
         assert c.intent == intent, c
+    # The card and the prompt quote the sentence that said it, not the filler around it.
+    assert c.evidence == late, c.evidence
 
 
 async def test_a_long_ordinary_message_stays_ordinary(classifier: EmbeddingClassifier) -> None:
     [c] = await run(classifier, [FILLER * 20])  # 44 kB, Slack's limit is 40,000 characters
     assert not ({"safety", "legal_threat", "hate"} & c.flags) and not c.toxic, c
+    assert c.evidence == ""
+
+
+async def test_a_short_message_has_no_evidence_to_quote(classifier: EmbeddingClassifier) -> None:
+    [c] = await run(classifier, ["My lawyer will sue you."])
+    assert "legal_threat" in c.flags and c.evidence == ""

@@ -173,3 +173,13 @@ def test_insults_are_masked_in_the_prompt() -> None:
     user = build_messages(brief("Vous êtes des abrutis, votre appli est nulle", language="fr"))
     shown = user[-1].content
     assert "abrutis" not in shown and "Vous êtes des [insult]" in shown
+
+
+def test_the_sentence_that_raised_a_flag_stays_in_the_prompt_past_the_cut() -> None:
+    late = "My lawyer will sue you."
+    long = "I have used the app for years and the editor is fine. " * 60 + late
+    shown = build_messages(replace(brief(long), evidence=late))[-1].content
+    assert late in shown and "[…] My lawyer will sue you." in shown
+    assert len(shown) < 1700  # still cut: the middle of the message is left out
+    without = build_messages(brief(long))[-1].content
+    assert late not in without  # what the evidence adds

