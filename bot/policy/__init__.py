@@ -9,6 +9,7 @@ from bot.policy.engine import (
     explain,
     pick_facts,
 )
+from bot.policy.guarantees import is_urgent, never_silent
 from bot.policy.loader import Policy, load_policy
 from bot.policy.watcher import PolicyWatcher
 
@@ -22,6 +23,8 @@ __all__ = [
     "RuleVerdict",
     "decide",
     "explain",
+    "is_urgent",
     "load_policy",
+    "never_silent",
     "pick_facts",
 ]
