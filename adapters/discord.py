@@ -357,12 +357,14 @@ class DiscordAdapter:
                         "discord: cannot read the history of channel %s (%s): the messages "
                         "the store missed there are lost",
                         channel_id,
-                        exc.text,
+                        self._text(exc),
                     )
                     del self._gaps[channel_id]
                     continue
                 except Exception as exc:
-                    log.warning("discord: catching up channel %s failed: %s", channel_id, exc)
+                    log.warning(
+                        "discord: catching up channel %s failed: %s", channel_id, self._text(exc)
+                    )
                     continue
                 if self._gaps.get(channel_id) == first:
                     del self._gaps[channel_id]
@@ -425,10 +427,10 @@ class DiscordAdapter:
                 raise DeliveryFailed("discord rate limit", retry_after=exc.retry_after) from None
             except discord.Forbidden as exc:
                 raise DeliveryFailed(
-                    f"discord: missing permission ({exc.text})", permanent=True
+                    f"discord: missing permission ({self._text(exc)})", permanent=True
                 ) from None
             except discord.NotFound as exc:
-                raise DeliveryFailed(f"discord: {exc.text}", permanent=True) from None
+                raise DeliveryFailed(f"discord: {self._text(exc)}", permanent=True) from None
             except discord.DiscordServerError as exc:
                 raise DeliveryUnknown(f"discord server error {exc.status}") from None
             except discord.HTTPException as exc:
@@ -437,7 +439,7 @@ class DiscordAdapter:
                     raise AdapterUnhealthy(
                         "discord: the bot token was refused", permanent=True
                     ) from None
-                raise DeliveryFailed(f"discord: {exc.text or exc.status}", permanent=True) from None
+                raise DeliveryFailed(f"discord: {self._text(exc)}", permanent=True) from None
             except (TimeoutError, OSError) as exc:
                 raise DeliveryUnknown(f"discord: {exc.__class__.__name__}") from None
             ids.append(str(sent.id))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from adapters.base import AdapterHealth, MessageSink
 from bot.domain import DeliveryReceipt, InboundMessage, OutboundReply, Platform
+from bot.redact import exception_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ class FakeAdapter:
     async def send(self, reply: OutboundReply) -> DeliveryReceipt:
         fault = self._faults.pop(0) if self._faults else None
         if fault is not None and not fault[1]:
-            self._last_error = str(fault[0])
+            self._last_error = exception_text(fault[0])
             raise fault[0]
         existing = self.posts
         post = FakePost(
@@ -90,7 +91,7 @@ class FakeAdapter:
         else:
             self._posts.append(post)
         if fault is not None:
-            self._last_error = str(fault[0])
+            self._last_error = exception_text(fault[0])
             raise fault[0]
         return DeliveryReceipt(
             platform=self.platform,

@@ -34,6 +34,7 @@ from bot.domain import (
     Platform,
 )
 from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
+from bot.redact import exception_text, redact
 from bot.slack_approval.mrkdwn import escape
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,6 @@ _PERMANENT = {
     "restricted_action",
     "thread_not_found",
 }
-
-
-def _error(exc: SlackApiError) -> str:
-    data = exc.response.data
-    return str(data.get("error")) if isinstance(data, dict) else f"HTTP {exc.response.status_code}"
 
 
 def _when(ts: str) -> datetime:
@@ -83,6 +79,7 @@ class SlackCommunityAdapter:
             request_verification_enabled=config.mode != "socket",
         )
         self._app_token = app_token
+        self._secrets = (token, signing_secret, app_token)  # hidden from every error text
         self._sink: MessageSink | None = None
         self._seen_events: OrderedDict[str, None] = OrderedDict()
         self._names: dict[str, str] = {}
@@ -95,6 +92,18 @@ class SlackCommunityAdapter:
         self.bolt.middleware(self._store_first)
         self.bolt.event("message")(self._ack_only)
 
+    def _text(self, exc: BaseException) -> str:
+        """An error as text for logs, health and alerts, the tokens hidden whatever it says."""
+        return exception_text(exc, self._secrets)
+
+    def _error(self, exc: SlackApiError) -> str:
+        """Slack's error code (``invalid_auth``…) of a failed call, cleaned like any error
+        text: a proxy may put anything there."""
+        data = exc.response.data
+        if not isinstance(data, dict):
+            return f"HTTP {exc.response.status_code}"
+        return redact(str(data.get("error")), self._secrets)
+
     def health(self) -> AdapterHealth:
         return AdapterHealth(self.name, self._connected, self._last_event, self._last_error)
 
@@ -103,15 +112,17 @@ class SlackCommunityAdapter:
         try:
             auth = await self.client.auth_test()
         except SlackApiError as exc:
-            self._last_error = _error(exc)
-            if _error(exc) in _FATAL:
+            self._last_error = self._error(exc)
+            if self._error(exc) in _FATAL:
                 raise AdapterUnhealthy(
-                    f"slack: the community token was refused ({_error(exc)})", permanent=True
+                    f"slack: the community token was refused ({self._error(exc)})", permanent=True
                 ) from None
-            raise AdapterUnhealthy(f"slack: auth.test failed ({_error(exc)})") from None
+            raise AdapterUnhealthy(f"slack: auth.test failed ({self._error(exc)})") from None
         except (aiohttp.ClientError, TimeoutError) as exc:
-            self._last_error = f"{exc.__class__.__name__}: {exc}"
-            raise AdapterUnhealthy(f"slack: cannot reach the Web API ({exc})") from None
+            self._last_error = f"{exc.__class__.__name__}: {self._text(exc)}"
+            raise AdapterUnhealthy(
+                f"slack: cannot reach the Web API ({self._last_error})"
+            ) from None
         self._bot_user = str(auth.get("user_id") or "")
         if self.config.mode == "socket":
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -250,7 +261,7 @@ class SlackCommunityAdapter:
                     },
                 )
             except SlackApiError as exc:
-                error = _error(exc)
+                error = self._error(exc)
                 if exc.response.status_code == 429 or error == "ratelimited":
                     retry = float(exc.response.headers.get("Retry-After", 1) or 1)
                     if ids:
@@ -284,7 +295,7 @@ class SlackCommunityAdapter:
                     channel=ref.channel_id, include_all_metadata=True, limit=200
                 )
         except SlackApiError as exc:
-            raise DeliveryUnknown(f"slack history: {_error(exc)}") from None
+            raise DeliveryUnknown(f"slack history: {self._error(exc)}") from None
         found = [
             str(m["ts"])
             for m in resp.get("messages") or []

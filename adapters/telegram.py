@@ -7,8 +7,9 @@ again, which the store ignores as duplicates. Webhook mode checks the secret tok
 answers 200 only once the update is stored.
 
 Unknown outcomes: Telegram has no idempotency key and a bot cannot read chat history, so a
-send that timed out cannot be checked. Tactline does not resend it (a duplicate public reply is
-worse than a late one): the draft is marked failed and the admins are asked to check the chat.
+send that timed out cannot be checked. It is reported as an unknown outcome and Tactline does
+not resend it (a duplicate public reply is worse than a late one): the draft is marked failed,
+and the card and the admins are told the reply may have been posted and to check the chat.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from bot.domain import (
     OutboundReply,
     Platform,
 )
-from bot.errors import AdapterUnhealthy, DeliveryFailed
+from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
 from bot.redact import exception_text
 
 log = logging.getLogger(__name__)
@@ -354,7 +355,7 @@ class TelegramAdapter:
         try:
             update = Update.de_json(payload, self.bot)
         except (KeyError, TypeError, ValueError) as exc:
-            log.warning("telegram webhook: malformed update (%s)", exc)
+            log.warning("telegram webhook: malformed update (%s)", self._text(exc))
             return 400
         if update is None:
             return 400
@@ -387,11 +388,15 @@ class TelegramAdapter:
                     ) from None
                 raise DeliveryFailed("telegram rate limit", retry_after=float(wait)) from None
             except TimedOut as exc:
-                raise DeliveryFailed(
-                    f"telegram send timed out ({self._text(exc)}); it may have been posted. "
-                    "Telegram cannot be checked: look at the chat and post by hand if needed",
-                    permanent=True,
-                ) from None
+                if ids:
+                    raise DeliveryFailed(
+                        f"telegram send timed out after {len(ids)} part(s) "
+                        f"({self._text(exc)}): check the chat and post the rest by hand",
+                        permanent=True,
+                    ) from None
+                # the outcome is unknown: the deliverer asks find_sent, which hands it to a
+                # human (a bot cannot read the chat), and the card says it may be posted
+                raise DeliveryUnknown(f"telegram send timed out ({self._text(exc)})") from None
             except (InvalidToken, Forbidden) as exc:
                 self._connected, self._last_error = False, self._text(exc)
                 raise DeliveryFailed(
