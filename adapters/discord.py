@@ -8,8 +8,10 @@
 - A send whose outcome is unknown is looked for in the channel before any resend; sends also
   carry a nonce derived from the outbox key with ``enforce_nonce``, so a resend within
   Discord's few-minute window returns the message already created instead of a second one.
-- discord.py has no base-URL option: the REST base and gateway URL are class attributes, set
-  from the adapter's config when it starts (real Discord by default).
+- discord.py has no base-URL option (the REST base and gateway URL are process-wide class
+  attributes): each adapter's client gets its own HTTP client that sends REST calls and the
+  gateway connection to the adapter's configured URLs (real Discord by default), so nothing
+  process-wide is changed, at import or at start.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 
@@ -99,9 +102,61 @@ def normalize(message: discord.Message) -> InboundMessage:
     )
 
 
+class _RoutedHTTPClient(discord.http.HTTPClient):
+    """discord.py's HTTP client, with REST calls and the gateway connection sent to one
+    adapter's URLs. discord.py builds every URL from two class attributes
+    (``Route.BASE``, ``DiscordWebSocket.DEFAULT_GATEWAY``); this rewrites the URLs built from
+    them, for this client only."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, *, api: str, gateway: str, **kw: Any
+    ) -> None:
+        super().__init__(loop, **kw)
+        self.api, self.gateway = api, yarl.URL(gateway)
+
+    async def request(self, route: discord.http.Route, **kw: Any) -> Any:
+        base = discord.http.Route.BASE
+        if route.url.startswith(base):  # a Route is built for one request: rebase it here
+            route.url = self.api + route.url[len(base) :]
+        return await super().request(route, **kw)
+
+    async def ws_connect(self, url: str, *, compress: int = 0) -> aiohttp.ClientWebSocketResponse:
+        # The first connection, and any after an invalidated session, go to the default
+        # gateway (with its query); a resume goes to the URL from READY, left as it is.
+        target = yarl.URL(url)
+        if str(target.with_query(None)) == str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY):
+            url = str(self.gateway.with_query(target.query))
+        return await super().ws_connect(url, compress=compress)
+
+
+class _NoVoiceWarning(logging.Filter):
+    """Tactline has no voice: discord.py's "voice will NOT be supported" lines are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
+
+
 class _Client(discord.Client):
-    def __init__(self, adapter: DiscordAdapter, identify_delay: float, **kw: Any) -> None:
-        super().__init__(**kw)
+    def __init__(
+        self,
+        adapter: DiscordAdapter,
+        identify_delay: float,
+        *,
+        api: str,
+        gateway: str,
+        max_ratelimit_timeout: float,
+        **kw: Any,
+    ) -> None:
+        quiet = _NoVoiceWarning()  # discord.py warns once, while a client is constructed
+        logging.getLogger("discord.client").addFilter(quiet)
+        try:
+            super().__init__(max_ratelimit_timeout=max_ratelimit_timeout, **kw)
+        finally:
+            logging.getLogger("discord.client").removeFilter(quiet)
+        # Replaced before anything used it: the connection state shares the client's.
+        self.http = self._connection.http = _RoutedHTTPClient(
+            self.http.loop, api=api, gateway=gateway, max_ratelimit_timeout=max_ratelimit_timeout
+        )
         self.adapter = adapter
         self.identify_delay = identify_delay
 
@@ -172,18 +227,14 @@ class DiscordAdapter:
         self._sink = sink
         self._ready, self._fatal, self._permanent = asyncio.Event(), None, False
         self._listening_since = datetime.now(UTC)
-        discord.http.Route.BASE = self.config.api_base_url or DEFAULT_API
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
-            self.config.gateway_url or DEFAULT_GATEWAY
-        )
-        # Tactline has no voice: silence discord.py's "voice will NOT be supported" warnings.
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents(
             guilds=True, guild_messages=True, message_content=True, members=False
         )
         self._client = _Client(
             self,
             self._identify_delay,
+            api=self.config.api_base_url or DEFAULT_API,
+            gateway=self.config.gateway_url or DEFAULT_GATEWAY,
             intents=intents,
             guild_ready_timeout=0.5,
             max_ratelimit_timeout=30.0,

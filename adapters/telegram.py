@@ -21,9 +21,6 @@ import hmac
 import logging
 import os
 import warnings
-
-# Opt in to PTB's coming behaviour (retry_after as a timedelta) rather than warnings.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,6 +75,14 @@ def _quiet_non_json_bodies() -> None:
     ptb = logging.getLogger("telegram.request.BaseRequest")
     if not any(isinstance(f, _NonJsonBodyAtDebug) for f in ptb.filters):
         ptb.addFilter(_NonJsonBodyAtDebug())
+
+
+def _opt_in_to_timedelta() -> None:
+    """Opt in to PTB's coming behaviour (``retry_after`` as a timedelta) rather than a
+    deprecation warning each time a ``RetryAfter`` is built. PTB reads only the environment
+    for it, at each use, so it is set when an adapter starts (never at import), and never
+    overrides a value the operator chose."""
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -153,6 +158,7 @@ class TelegramAdapter:
     async def start(self, sink: MessageSink) -> None:
         self._sink = sink
         _quiet_non_json_bodies()
+        _opt_in_to_timedelta()
         try:
             await self.bot.initialize()  # getMe: checks the token
         except (InvalidToken, Forbidden) as exc:
