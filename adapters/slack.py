@@ -3,6 +3,9 @@
 Events API over HTTP (signed) or Socket Mode, through slack-bolt. A middleware stores each
 message *before* Bolt acknowledges the event, so an event Slack considers delivered is in the
 store; Slack's retries and replays are deduplicated on ``event_id`` and on the message ts.
+Slack wants the ack within 3 seconds, so nothing slow happens before it: the author's display
+name (``users.info``) is cached, and a lookup slower than ``name_wait`` leaves the member's id
+as the name while it finishes in the background for their next message.
 Replies go in the message's thread and carry the outbox key in their metadata, so an unknown
 outcome is reconciled by reading the thread rather than posting twice. A reply is posted
 inert: ``&``, ``<`` and ``>`` are escaped, so ``<!channel>`` or ``<@U…>`` in a draft (the model
@@ -11,6 +14,7 @@ may echo a member) or an edit shows as text and pings nobody.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -40,6 +44,7 @@ from bot.slack_approval.mrkdwn import escape
 log = logging.getLogger(__name__)
 DEFAULT_API = "https://slack.com/api/"
 METADATA_EVENT = "tactline_reply"
+NAME_WAIT = 1.0  # seconds the ack may wait for users.info (Slack's deadline is 3 s)
 _FATAL = {"invalid_auth", "account_inactive", "token_revoked", "not_authed", "missing_scope"}
 _PERMANENT = {
     "channel_not_found",
@@ -69,6 +74,7 @@ class SlackCommunityAdapter:
         token: str,
         signing_secret: str | None = None,
         app_token: str | None = None,
+        name_wait: float = NAME_WAIT,
     ) -> None:
         self.name = "slack"
         self.config = config
@@ -82,7 +88,9 @@ class SlackCommunityAdapter:
         self._secrets = (token, signing_secret, app_token)  # hidden from every error text
         self._sink: MessageSink | None = None
         self._seen_events: OrderedDict[str, None] = OrderedDict()
-        self._names: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # user id -> display name
+        self._lookups: dict[str, asyncio.Task[str | None]] = {}  # users.info in flight
+        self._name_wait = name_wait
         self._bot_user = ""
         self._connected = False
         self._last_event: datetime | None = None
@@ -153,6 +161,8 @@ class SlackCommunityAdapter:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        for lookup in list(self._lookups.values()):
+            lookup.cancel()
         self._connected = False
 
     # -- inbound ------------------------------------------------------------------------------
@@ -176,14 +186,43 @@ class SlackCommunityAdapter:
         return await next()
 
     async def _name(self, user: str) -> str:
-        if user not in self._names:
-            try:
-                info = await self.client.users_info(user=user)
-                profile = (info.get("user") or {}).get("profile") or {}
-                self._names[user] = profile.get("display_name") or profile.get("real_name") or user
-            except SlackApiError:
-                self._names[user] = user
-        return self._names[user]
+        """The member's display name, from the cache or ``users.info``, waiting at most
+        ``name_wait`` (the event is acked only once stored): a slower answer leaves the id as
+        the name, and fills the cache when it comes. One lookup per member at a time."""
+        if user in self._names:
+            return self._names[user]
+        lookup = self._lookups.get(user)
+        if lookup is None:
+            lookup = asyncio.create_task(self._look_up(user), name="slack-users.info")
+            self._lookups[user] = lookup
+        try:
+            name = await asyncio.wait_for(asyncio.shield(lookup), self._name_wait)
+        except TimeoutError:
+            log.info("slack users.info for %s is slow: the id stands for the name", user)
+            return user
+        return name or user
+
+    async def _look_up(self, user: str) -> str | None:
+        """``users.info``: the name (cached), or None if Slack could not be asked (tried again
+        for the member's next message)."""
+        try:
+            info = await self.client.users_info(user=user)
+        except SlackApiError:
+            name: str | None = user  # no such user, or not allowed: the id, as Slack shows it
+        except Exception as exc:  # unreachable, timed out, an odd answer: not cached
+            log.warning("slack users.info for %s failed: %s", user, self._text(exc))
+            name = None
+        else:
+            member = info.get("user")
+            profile = member.get("profile") if isinstance(member, dict) else None
+            profile = profile if isinstance(profile, dict) else {}
+            found = profile.get("display_name") or profile.get("real_name")
+            name = found if isinstance(found, str) else user
+        finally:
+            self._lookups.pop(user, None)
+        if name is not None:
+            self._names[user] = name
+        return name
 
     async def handle_event(self, event: dict[str, Any]) -> None:
         assert self._sink is not None

@@ -3,21 +3,24 @@ Slack Web API server."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from adapters.slack import SlackCommunityAdapter
 from bot.config import SlackAdapterConfig
 from bot.domain import ConversationRef, OutboundReply, Platform
 from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
-from tests.adapters.test_telegram import Sink
+from tests.adapters.test_telegram import Sink, eventually
 from tests.servers.slack import SlackServer
 
 SECRET = "community-secret"
@@ -235,3 +238,43 @@ async def test_invalid_token_at_start(slack: SlackServer) -> None:
     adapter = SlackCommunityAdapter(config, token="xoxb-wrong", signing_secret=SECRET)
     with pytest.raises(AdapterUnhealthy, match="invalid_auth"):
         await adapter.start(Sink())
+
+
+@dataclass
+class SlowSlack(SlackServer):
+    """A Slack whose users.info takes ``users_delay`` seconds to answer."""
+
+    users_delay: float = 0.0
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["method"] == "users.info":
+            await asyncio.sleep(self.users_delay)
+        return await super()._handle(request)
+
+
+async def test_a_slow_users_info_never_holds_the_ack_past_slacks_deadline() -> None:
+    """Slack re-sends an event not acked within 3 s. The message is still stored before the
+    ack, with the member's id for a name; the lookup finishes meanwhile, once per member,
+    and their next message carries the display name."""
+    slow = SlowSlack(token="xoxb-community", users={"U_MAYA": "maya"}, users_delay=3.5)
+    await slow.start()
+    sink = Sink()
+    adapter = await started(slow, sink)
+    try:
+        began = time.monotonic()
+        statuses = await asyncio.gather(
+            post_event(adapter, message("first?", ts="1.1"), "Ev1"),
+            post_event(adapter, message("second?", ts="1.2"), "Ev2"),
+        )
+        acked_in = time.monotonic() - began
+        assert statuses == [200, 200] and acked_in < 2.5
+        assert [m.author.name for m in sink.accepted] == ["U_MAYA", "U_MAYA"]
+        await eventually(lambda: len(slow.called("users.info")) == 1)
+        await asyncio.sleep(3.5 - (time.monotonic() - began) + 0.3)  # the answer came
+        assert await post_event(adapter, message("third?", ts="1.3"), "Ev3") == 200
+    finally:
+        await adapter.stop()
+        await slow.stop()
+    assert [m.author.name for m in sink.accepted] == ["U_MAYA", "U_MAYA", "maya"]
+    assert len(slow.called("users.info")) == 1  # one lookup for the member, then the cache
+    assert [m.author.id for m in sink.accepted] == ["U_MAYA"] * 3
