@@ -13,12 +13,22 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
-from bot.domain import Author, ConversationRef, InboundMessage, Platform
+from bot.domain import (
+    Author,
+    Classification,
+    ConversationRef,
+    Decision,
+    InboundMessage,
+    Platform,
+)
 from bot.errors import PolicyErrors, TactlineError
-from bot.policy import Policy, explain, load_policy
+from bot.policy import Explanation, Policy, explain, load_policy
+
+if TYPE_CHECKING:
+    from bot.store.store import StoredMessage
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,79 +102,55 @@ def _message(text: str, platform: str, channel: str) -> InboundMessage:
     )
 
 
-async def explain_cmd(args: argparse.Namespace, config: Config) -> int:
-    from bot.app import default_classifier_factory, fact_meaning
-    from models.base import ClassifyInput
-
-    policy = _load(args, config)
-    message = _message(args.text, args.platform, args.channel)
-    classifier = default_classifier_factory(config)(policy.intents)
-    [c] = await classifier.classify([ClassifyInput(text=message.text, platform=message.platform)])
-    [scores] = await fact_meaning(policy).scores([message.text])
-    ex = explain(policy, message, c, meaning=scores)
+def _explanation_json(
+    policy: Policy, c: Classification, ex: Explanation, prompt: str | None
+) -> dict[str, Any]:
     d = ex.decision
-    prompt = None
-    if d.brief is not None:
-        from models.prompt import render_prompt
+    return {
+        "policy_version": policy.version,
+        "classification": c.as_json(),
+        "rules": [
+            {"rule": v.rule, "matched": v.matched, "applied": v.applied, "reason": v.reason}
+            for v in ex.verdicts
+        ],
+        "decision": {
+            "action": str(d.action),
+            "group": d.group,
+            "urgent": d.urgent,
+            "auto_send": d.auto_send,
+            "strategy": d.strategy,
+            "ticket": d.ticket,
+            "matched_rules": [{"rule": m.rule, "reason": m.reason} for m in d.matched_rules],
+        },
+        "facts": [
+            {"id": p.fact.id, "score": p.score, "keywords": list(p.keywords), "meaning": p.meaning}
+            for p in ex.facts
+        ],
+        "answered": d.brief.answered if d.brief else None,
+        "prompt": prompt,
+    }
 
-        prompt = render_prompt(d.brief)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "policy_version": policy.version,
-                    "classification": c.as_json(),
-                    "rules": [
-                        {
-                            "rule": v.rule,
-                            "matched": v.matched,
-                            "applied": v.applied,
-                            "reason": v.reason,
-                        }
-                        for v in ex.verdicts
-                    ],
-                    "decision": {
-                        "action": str(d.action),
-                        "group": d.group,
-                        "urgent": d.urgent,
-                        "auto_send": d.auto_send,
-                        "strategy": d.strategy,
-                        "ticket": d.ticket,
-                        "matched_rules": [
-                            {"rule": m.rule, "reason": m.reason} for m in d.matched_rules
-                        ],
-                    },
-                    "facts": [
-                        {
-                            "id": p.fact.id,
-                            "score": p.score,
-                            "keywords": list(p.keywords),
-                            "meaning": p.meaning,
-                        }
-                        for p in ex.facts
-                    ],
-                    "answered": d.brief.answered if d.brief else None,
-                    "prompt": prompt,
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-        return 0
+
+def _print_classification(c: Classification) -> None:
     flags = ", ".join(sorted(c.flags)) or "none"
-    print(f"policy {policy.version}")
     print(
         f"classification: intent {c.intent} ({c.confidence:.2f}), {c.sentiment}, "
         f"language {c.language}, toxicity {c.toxicity:.2f}{' (toxic)' if c.toxic else ''}, "
         f"flags: {flags}"
     )
+
+
+def _print_rules(ex: Explanation) -> None:
     print("rules:")
     for v in ex.verdicts:
         mark = "APPLIED" if v.applied else ("matched" if v.matched else "no     ")
         print(f"  [{mark}] {v.rule}: {v.reason}")
-    for m in d.matched_rules:
+    for m in ex.decision.matched_rules:
         if m.rule.startswith(("guarantee:", "autosend", "defaults")):
             print(f"  [{m.rule}] {m.reason}")
+
+
+def _print_outcome(policy: Policy, d: Decision) -> None:
     group = policy.groups[d.group]
     print(
         f"action: {d.action} → group {d.group} ({group.label or d.group}, "
@@ -172,19 +158,57 @@ async def explain_cmd(args: argparse.Namespace, config: Config) -> int:
         f"{' URGENT' if d.urgent else ''}{' auto-send' if d.auto_send else ''}"
     )
     print(f"strategy: {d.strategy}")
-    if ex.facts:
-        print("facts picked:")
-        for i, p in enumerate(ex.facts):
-            answers = " (answers the message)" if i == 0 and d.brief and d.brief.answered else ""
-            print(f"  {p.fact.id}  score {p.score}: {p.why}{answers}")
-    if d.ticket:
-        print(f"ticket: {d.ticket}")
+
+
+def _print_facts(ex: Explanation) -> None:
+    if not ex.facts:
+        return
+    answered = ex.decision.brief is not None and ex.decision.brief.answered
+    print("facts picked:")
+    for i, p in enumerate(ex.facts):
+        answers = " (answers the message)" if i == 0 and answered else ""
+        print(f"  {p.fact.id}  score {p.score}: {p.why}{answers}")
+
+
+def _print_prompt(prompt: str | None) -> None:
     if prompt is None:
         print("prompt: none (no draft for this action)")
+        return
+    print("prompt the drafter would get:")
+    for line in prompt.splitlines():
+        print("  | " + line)
+
+
+def _print_explanation(
+    policy: Policy, c: Classification, ex: Explanation, prompt: str | None
+) -> None:
+    print(f"policy {policy.version}")
+    _print_classification(c)
+    _print_rules(ex)
+    _print_outcome(policy, ex.decision)
+    _print_facts(ex)
+    if ex.decision.ticket:
+        print(f"ticket: {ex.decision.ticket}")
+    _print_prompt(prompt)
+
+
+async def explain_cmd(args: argparse.Namespace, config: Config) -> int:
+    from bot.app import default_classifier_factory, fact_meaning
+    from models.base import ClassifyInput
+    from models.prompt import render_prompt
+
+    policy = _load(args, config)
+    message = _message(args.text, args.platform, args.channel)
+    classifier = default_classifier_factory(config)(policy.intents)
+    [c] = await classifier.classify([ClassifyInput(text=message.text, platform=message.platform)])
+    [scores] = await fact_meaning(policy).scores([message.text])
+    ex = explain(policy, message, c, meaning=scores)
+    brief = ex.decision.brief
+    prompt = render_prompt(brief) if brief is not None else None
+    if args.json:
+        print(json.dumps(_explanation_json(policy, c, ex, prompt), ensure_ascii=False, indent=2))
     else:
-        print("prompt the drafter would get:")
-        for line in prompt.splitlines():
-            print("  | " + line)
+        _print_explanation(policy, c, ex, prompt)
     return 0
 
 
@@ -197,6 +221,45 @@ def parse_since(value: str) -> timedelta:
         raise TactlineError(f"--since {value!r}: use a number and a unit, e.g. 30m, 12h, 7d, 2w")
     n, unit = int(m.group(1)), m.group(2)
     return timedelta(**{{"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[unit]: n})
+
+
+def _change_row(stored: StoredMessage, d: Decision) -> dict[str, Any] | None:
+    """What the decision changes for a stored message (action or group), or None."""
+    before = (stored.action, stored.group)
+    after = (str(d.action), d.group)
+    if before == after:
+        return None
+    ref = stored.message.conversation
+    return {
+        "message_id": stored.id,
+        "where": f"{ref.platform}/{ref.channel_name or ref.channel_id}",
+        "text": stored.message.text,
+        "intent": stored.classification.intent if stored.classification else None,
+        "before": {
+            "action": before[0],
+            "group": before[1],
+            "policy_version": stored.policy_version,
+            "rules": [r["rule"] for r in stored.matched_rules],
+        },
+        "after": {
+            "action": after[0],
+            "group": after[1],
+            "rules": [m.rule for m in d.matched_rules],
+        },
+    }
+
+
+def _print_change(row: dict[str, Any]) -> None:
+    b, a = row["before"], row["after"]
+    excerpt = " ".join(row["text"].split())
+    excerpt = excerpt[:77] + "…" if len(excerpt) > 78 else excerpt
+    print(f"#{row['message_id']} {row['where']} [{row['intent']}] {excerpt}")
+    print(
+        f"    {b['action'] or '-'}/{b['group'] or '-'} ({', '.join(b['rules']) or '-'})"
+        f"  →  {a['action']}/{a['group']} ({', '.join(a['rules'])})"
+    )
+    if "draft" in row:
+        print(f"    draft: {row['draft'] or '(none passed the checks)'}")
 
 
 async def replay_cmd(args: argparse.Namespace, config: Config) -> int:
@@ -218,28 +281,9 @@ async def replay_cmd(args: argparse.Namespace, config: Config) -> int:
             total += 1
             context = await store.context_for(stored.id)
             d = decide(policy, stored.message, stored.classification, context=context)
-            before = (stored.action, stored.group)
-            after = (str(d.action), d.group)
-            if before == after:
+            row = _change_row(stored, d)
+            if row is None:
                 continue
-            ref = stored.message.conversation
-            row: dict[str, Any] = {
-                "message_id": stored.id,
-                "where": f"{ref.platform}/{ref.channel_name or ref.channel_id}",
-                "text": stored.message.text,
-                "intent": stored.classification.intent,
-                "before": {
-                    "action": before[0],
-                    "group": before[1],
-                    "policy_version": stored.policy_version,
-                    "rules": [r["rule"] for r in stored.matched_rules],
-                },
-                "after": {
-                    "action": after[0],
-                    "group": after[1],
-                    "rules": [m.rule for m in d.matched_rules],
-                },
-            }
             if drafter is not None and meaning is not None and d.brief is not None:
                 [scores] = await meaning.scores([stored.message.text])
                 d = decide(
@@ -254,21 +298,11 @@ async def replay_cmd(args: argparse.Namespace, config: Config) -> int:
         if drafter is not None:
             await drafter.aclose()
         await store.aclose()
-    if args.json:
-        for row in changed:
+    for row in changed:
+        if args.json:
             print(json.dumps(row, ensure_ascii=False, default=str))
-    else:
-        for row in changed:
-            b, a = row["before"], row["after"]
-            excerpt = " ".join(row["text"].split())
-            excerpt = excerpt[:77] + "…" if len(excerpt) > 78 else excerpt
-            print(f"#{row['message_id']} {row['where']} [{row['intent']}] {excerpt}")
-            print(
-                f"    {b['action'] or '-'}/{b['group'] or '-'} ({', '.join(b['rules']) or '-'})"
-                f"  →  {a['action']}/{a['group']} ({', '.join(a['rules'])})"
-            )
-            if "draft" in row:
-                print(f"    draft: {row['draft'] or '(none passed the checks)'}")
+        else:
+            _print_change(row)
     print(
         f"replayed {total} message(s) since {args.since} under policy {policy.version}: "
         f"{len(changed)} would change, {total - len(changed)} unchanged"
