@@ -20,6 +20,10 @@ class ApprovalChannel(Protocol):
         """A message was classified and routed: show it at once (attacks before drafts)."""
         ...
 
+    async def burst_grew(self, leader_id: int) -> None:
+        """Another message of a member's burst joined the card of message ``leader_id``."""
+        ...
+
     async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
         """The drafting model is failing for this message: it is retried, and a human may
         take over meanwhile (``note`` says why and for how long)."""
@@ -60,6 +64,9 @@ class LogApprovalChannel:
             decision.group,
             " URGENT" if decision.urgent else "",
         )
+
+    async def burst_grew(self, leader_id: int) -> None:
+        log.info("another message joined the burst of message %d (one card, one draft)", leader_id)
 
     async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
         log.warning("message %d waits for its draft: %s", stored.id, note)

@@ -152,12 +152,14 @@ class Pipeline:
                 stored[i] = dataclasses.replace(stored[i], classification=c)
         planned: dict[str, int] = {}
         to_draft: list[tuple[int, bool]] = []
+        leaders: dict[tuple[str, ...], int] = {}  # bursts begun in this batch
         meanings = await self._meanings(policy, [s.message.text for s in stored])
         for s, meaning in zip(stored, meanings, strict=True):
-            decision = await self._decide(policy, s, meaning, planned)
+            decision = await self._decide(policy, s, meaning, planned, leaders)
             if decision is None:
                 continue
             if decision.brief is not None:
+                leaders.setdefault(_burst_key(s), s.id)
                 to_draft.append((s.id, decision.urgent))
             elif decision.action == Action.ESCALATE:
                 await self._no_machine_draft(s, decision)
@@ -193,9 +195,11 @@ class Pipeline:
         stored: StoredMessage,
         meaning: Mapping[str, float] | None,
         planned_auto_sends: dict[str, int],
+        leaders: Mapping[tuple[str, ...], int],
     ) -> Decision | None:
-        """Decide, record, show the card and raise alerts; the decision when a draft is still
-        to be written (None when one exists or the message is gone)."""
+        """Decide, record, show the card (or join the card of the member's burst) and raise
+        alerts; the decision when a draft is still to be written (None when one exists, the
+        message is gone, or its burst's draft answers it)."""
         if stored.deleted:
             log.info("message %d was deleted at the source before drafting", stored.id)
         existing = await self._store.drafts_of(stored.id)
@@ -204,15 +208,53 @@ class Pipeline:
         if decision.auto_send:
             planned_auto_sends[channel] = planned_auto_sends.get(channel, 0) + 1
         await self._store.save_decision(stored.id, decision)
-        await self._approvals.message_decided(stored, decision)
+        leader = None
+        if not (existing or stored.deleted):
+            leader = await self._join_burst(policy, stored, decision, leaders)
+        if leader is None:
+            await self._approvals.message_decided(stored, decision)
+        else:
+            await self._approvals.burst_grew(leader)
         if self._listener is not None:
             try:
                 await self._listener.observe(stored, decision)
             except Exception:  # an alert must never stop a message from being answered
                 log.exception("listening checks failed for message %d", stored.id)
-        if existing or stored.deleted:
+        if existing or stored.deleted or leader is not None:
             return None
         return decision
+
+    async def _join_burst(
+        self,
+        policy: Policy,
+        stored: StoredMessage,
+        decision: Decision,
+        leaders: Mapping[tuple[str, ...], int],
+    ) -> int | None:
+        """The first message of the member's burst this one joins (its card lists it and its
+        draft answers both), or None: a card of its own. Only a plain message joins: nothing
+        urgent, flagged or toxic, and only while the burst's draft has not begun."""
+        window = policy.alerts.flood.join_seconds
+        c = stored.classification
+        if (
+            not window
+            or c is None
+            or c.flags
+            or c.toxic
+            or decision.urgent
+            or decision.brief is None
+            or decision.action == Action.NO_REPLY
+        ):
+            return None
+        in_batch = leaders.get(_burst_key(stored))
+        if in_batch is not None:
+            joined = await self._store.join_burst(stored.id, in_batch, queued=False)
+            return in_batch if joined else None
+        since = utcnow() - timedelta(seconds=window)
+        leader = await self._store.burst_leader(stored, since=since)
+        if leader is not None and await self._store.join_burst(stored.id, leader, queued=True):
+            return leader
+        return None
 
     async def _no_machine_draft(self, stored: StoredMessage, decision: Decision) -> None:
         """No machine draft (safety): an empty draft gives the humans a card to take over,
@@ -248,8 +290,13 @@ class Pipeline:
             if decision.action == Action.ESCALATE:
                 await self._no_machine_draft(stored, decision)
             return DraftStep(done=True)
-        # The sentence that raised a long message's flag stays in the prompt past its cut.
-        brief = dataclasses.replace(decision.brief, evidence=stored.classification.evidence)
+        # The sentence that raised a long message's flag stays in the prompt past its cut; a
+        # member's burst is answered as one message.
+        burst = await self._store.burst_of(message_id)
+        text = "\n".join([stored.message.text, *(b.message.text for b in burst)])
+        brief = dataclasses.replace(
+            decision.brief, text=text, evidence=stored.classification.evidence
+        )
         try:
             result = await self._drafter.draft(brief)
         except Exception as exc:  # the backend's own retries are spent
@@ -358,6 +405,12 @@ class Pipeline:
             )
         except Exception:  # an alert must never stop a message from being answered
             log.exception("could not raise the drafter alert")
+
+
+def _burst_key(stored: StoredMessage) -> tuple[str, ...]:
+    """One member in one conversation (channel and thread)."""
+    ref = stored.message.conversation
+    return (str(ref.platform), ref.channel_id, ref.thread_id or "", stored.message.author.id)
 
 
 def _span(d: timedelta) -> str:

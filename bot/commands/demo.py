@@ -67,6 +67,9 @@ class DemoChannel:
                 flush=True,
             )
 
+    async def burst_grew(self, leader_id: int) -> None:
+        return None
+
     async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
         print(f"  ! message {stored.id} waits for its draft: {note}", flush=True)
 

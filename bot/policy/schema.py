@@ -237,6 +237,10 @@ class Flood(_Strict):
     max_messages: int = Field(default=10, ge=2)  # from one author in one channel
     cooldown_minutes: int = Field(default=60, ge=1)
     grow_factor: float = Field(default=2.0, gt=1)
+    # A member's plain messages in one conversation within this many seconds of the first,
+    # while its draft has not begun, join its card and get one draft that answers them all
+    # (0: a card per message). Urgent, flagged or toxic messages always get their own card.
+    join_seconds: int = Field(default=120, ge=0, le=3600)
 
 
 class Raid(_Strict):

@@ -230,14 +230,29 @@ class SlackApproval:
             card.channel,
             card.ts,
             card_fallback(f"Waiting for a draft for {stored.message.author.name}", note),
-            card_blocks(stored, decision, waiting=note),
+            card_blocks(stored, decision, waiting=note, burst=await self.store.burst_of(stored.id)),
+        )
+
+    async def burst_grew(self, leader_id: int) -> None:
+        [stored] = await self.store.messages([leader_id])
+        decision = decision_of(stored)
+        card = await card_store.card_for(self.store, stored.id, decision.group)
+        if card is None or card.draft_id is not None:
+            return
+        burst = await self.store.burst_of(stored.id)
+        await self._update(
+            card.channel,
+            card.ts,
+            card_fallback(stored.message.author.name, burst[-1].message.text),
+            card_blocks(stored, decision, burst=burst),
         )
 
     async def draft_ready(
         self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
     ) -> None:
         card = await card_store.card_for(self.store, stored.id, decision.group)
-        blocks = card_blocks(stored, decision, draft, notes)
+        burst = await self.store.burst_of(stored.id)
+        blocks = card_blocks(stored, decision, draft, notes, burst=burst)
         text = card_fallback(f"Draft for {stored.message.author.name}", draft.text)
         if card is None:
             resp = await self._post(self.channel_for(decision.group), text, blocks=blocks)
@@ -342,7 +357,13 @@ class SlackApproval:
             card.channel,
             card.ts,
             f"Draft {draft_id}: {draft.status}",
-            card_blocks(stored, decision_of(stored), draft, outcome=outcome),
+            card_blocks(
+                stored,
+                decision_of(stored),
+                draft,
+                outcome=outcome,
+                burst=await self.store.burst_of(stored.id),
+            ),
         )
 
     # -- who may act -------------------------------------------------------------------------

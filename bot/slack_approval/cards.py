@@ -6,6 +6,7 @@ name, channel title, draft, notes) is escaped, only Tactline's own markup is liv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.domain import Action, Decision, Draft, DraftStatus
@@ -59,9 +60,11 @@ def card_blocks(
     notes: tuple[str, ...] = (),
     outcome: Mrkdwn | None = None,
     waiting: str | None = None,
+    burst: Sequence[StoredMessage] = (),
 ) -> list[dict[str, Any]]:
     """The card. Without a draft it says why (``waiting``, or "drafting…") and still offers
-    Take over: no message is ever without a human path."""
+    Take over: no message is ever without a human path. ``burst``: the member's later
+    messages that joined this card (one draft answers them all)."""
     m = stored.message
     c = stored.classification
     ref = m.conversation
@@ -77,6 +80,8 @@ def card_blocks(
         context(origin),
         section(quote(m.text)),
     ]
+    if burst:
+        blocks.append(_burst_block(m.author.name, burst))
     if c is not None and c.evidence:
         # A long message's flag raised late in it: the moderator sees why without scrolling.
         blocks.append(section(fmt("⚠️ *Later in the message:*\n{}", quote(c.evidence))))
@@ -136,6 +141,23 @@ def card_blocks(
             }
         )
     return blocks
+
+
+BURST_SHOWN = 8
+
+
+def _burst_block(author: str, burst: Sequence[StoredMessage]) -> dict[str, Any]:
+    """The later messages of a member's burst, newest last, each clipped."""
+    lines = [
+        fmt("*Then {} wrote {} more (one reply answers all):*", author, len(burst)),
+        *(
+            fmt("{} {}", date(b.message.sent_at), quote(b.message.text, 300))
+            for b in burst[-BURST_SHOWN:]
+        ),
+    ]
+    if len(burst) > BURST_SHOWN:
+        lines.insert(1, italic(f"({len(burst) - BURST_SHOWN} earlier not shown)"))
+    return section(Mrkdwn("\n").join(lines))
 
 
 def _clip(text: str, n: int = 2800) -> str:

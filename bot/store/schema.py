@@ -99,10 +99,14 @@ messages = Table(
     Column("matched_rules", JSON),
     Column("urgent", Boolean),
     Column("decided_at", UTCDateTime),
+    # A message of a member's burst, shown on and answered by the card of the burst's first
+    # message (that message's id) instead of a card of its own (0004).
+    Column("joined_to", Integer),
     UniqueConstraint("platform", "channel_id", "platform_message_id"),
     Index("ix_messages_received_at", "received_at"),
     Index("ix_messages_author", "platform", "author_id"),
     Index("ix_messages_thread", "platform", "channel_id", "thread_id"),
+    Index("ix_messages_joined_to", "joined_to"),
 )
 
 drafts = Table(

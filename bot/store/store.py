@@ -66,6 +66,7 @@ class StoredMessage:
     # The recorded decision's urgency and strategy: shown again without recomputing them.
     urgent: bool = False
     strategy: str | None = None
+    joined_to: int | None = None  # part of a burst answered on that message's card
 
 
 @dataclass(frozen=True, slots=True)
@@ -736,6 +737,92 @@ class Store:
         items.sort(key=lambda it: it[0])
         return tuple(c for _, c in items)
 
+    # -- bursts ---------------------------------------------------------------------------
+
+    async def burst_leader(self, stored: StoredMessage, *, since: datetime) -> int | None:
+        """The first message of this author's burst in this conversation that still waits
+        for its draft (its draft job not yet started), received since ``since``; None when
+        there is none. Messages of the same batch are joined by the caller."""
+        m = stored.message
+        ref = m.conversation
+        waiting = (
+            select(t.jobs.c.id)
+            .where(
+                t.jobs.c.kind == "draft",
+                t.jobs.c.ref_id == t.messages.c.id,
+                t.jobs.c.status == "ready",
+                t.jobs.c.attempts == 0,
+            )
+            .exists()
+        )
+        thread = (
+            t.messages.c.thread_id.is_(None)
+            if ref.thread_id is None
+            else t.messages.c.thread_id == ref.thread_id
+        )
+        stmt = (
+            select(t.messages.c.id)
+            .where(
+                t.messages.c.platform == str(m.platform),
+                t.messages.c.channel_id == ref.channel_id,
+                thread,
+                t.messages.c.author_id == m.author.id,
+                t.messages.c.id < stored.id,
+                t.messages.c.received_at >= since,
+                t.messages.c.joined_to.is_(None),
+                waiting,
+            )
+            .order_by(t.messages.c.id)
+            .limit(1)
+        )
+        async with self._connect() as conn:
+            leader: int | None = (await conn.execute(stmt)).scalar_one_or_none()
+        return leader
+
+    async def join_burst(self, message_id: int, leader_id: int, *, queued: bool) -> bool:
+        """Join a message to its burst's first message. ``queued``: the leader's draft job
+        exists and must still be waiting (not started) for the join to hold, checked in the
+        same statement, so a draft that has begun is never said to answer a message it never
+        read. False: the message keeps a card of its own."""
+        cond = [t.messages.c.id == message_id, t.messages.c.joined_to.is_(None)]
+        if queued:
+            cond.append(
+                select(t.jobs.c.id)
+                .where(
+                    t.jobs.c.kind == "draft",
+                    t.jobs.c.ref_id == leader_id,
+                    t.jobs.c.status == "ready",
+                    t.jobs.c.attempts == 0,
+                )
+                .exists()
+            )
+        now = utcnow()
+        async with self._begin() as conn:
+            res = await conn.execute(update(t.messages).where(*cond).values(joined_to=leader_id))
+            if not res.rowcount:
+                return False
+            await self._audit(
+                conn,
+                "joined",
+                "policy",
+                now,
+                message_id=message_id,
+                detail={"burst_of": leader_id},
+            )
+        return True
+
+    async def burst_of(self, leader_id: int) -> list[StoredMessage]:
+        """The later messages of a burst, in order (empty for a message alone)."""
+        async with self._connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.messages)
+                    .where(t.messages.c.joined_to == leader_id)
+                    .order_by(t.messages.c.id)
+                )
+            ).all()
+        return [_stored_message(r) for r in rows]
+
     async def auto_sends_since(self, channel_id: str, since: datetime) -> int:
         async with self._connect() as conn:
             n = (
@@ -1279,6 +1366,7 @@ def _stored_message_from_mapping(m: dict[str, Any]) -> StoredMessage:
         deleted=m["deleted_at"] is not None,
         urgent=bool(m["urgent"]),
         strategy=m["strategy"],
+        joined_to=m["joined_to"],
     )
 
 

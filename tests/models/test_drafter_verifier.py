@@ -130,6 +130,9 @@ class Cards:
     async def drafting_delayed(self, *args: Any) -> None:
         pass
 
+    async def burst_grew(self, *args: Any) -> None:
+        pass
+
     async def admin_alert(self, text: str) -> None:
         pass
 

@@ -39,8 +39,8 @@ async def status(env: Env, draft_id: int) -> DraftStatus:
 
 
 async def two_drafts(env: Env) -> tuple[int, int]:
-    await env.fake.inject(make_message("How do I export?", message_id="a"))
-    await env.fake.inject(make_message("Where is the status page?", message_id="b"))
+    await env.fake.inject(make_message("How do I export?", message_id="a", author="ana"))
+    await env.fake.inject(make_message("Where is the status page?", message_id="b", author="ben"))
     await env.drain()
     ids = {
         p.stored.message.platform_message_id: p.draft.id

@@ -55,3 +55,30 @@ def test_a_flag_raised_late_in_a_long_message_is_quoted_on_the_card() -> None:
         b["text"]["text"] for b in card_blocks(stored, decide(POLICY, message, c)) if "text" in b
     )
     assert "*Later in the message:*\n> My lawyer will sue you &lt;!channel&gt;." in text
+
+
+def test_a_burst_is_listed_on_its_first_messages_card_escaped() -> None:
+    first = make_message("hi")
+    c = Classification("en", "question", Sentiment.NEUTRAL, False, 0.1, frozenset(), 0.9)
+
+    def stored_of(text: str, i: int) -> StoredMessage:
+        return StoredMessage(
+            i,
+            make_message(text),
+            c,
+            None,
+            None,
+            None,
+            (),
+            datetime(2026, 12, 3, tzinfo=UTC),
+            False,
+            False,
+        )
+
+    later = [stored_of(f"hello?? <!here> {i}", i) for i in range(2, 12)]
+    blocks = card_blocks(stored_of("hi", 1), decide(POLICY, first, c), burst=later)
+    text = "\n".join(b["text"]["text"] for b in blocks if "text" in b)
+    assert "*Then maya wrote 10 more (one reply answers all):*" in text
+    assert "_(2 earlier not shown)_" in text
+    assert "> hello?? &lt;!here&gt; 11" in text and "hello?? &lt;!here&gt; 3" not in text
+    assert "<!here>" not in text

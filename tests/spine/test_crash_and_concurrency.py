@@ -45,7 +45,13 @@ async def seed(store: Store, n: int) -> None:
     for i in range(n):
         text = "buy spam now" if i % 10 == 0 else f"How do I do thing number {i}?"
         mid = await store.accept(
-            make_message(text, message_id=f"m{i}", platform=platforms[i % 3], channel=f"c{i % 5}")
+            make_message(
+                text,
+                message_id=f"m{i}",
+                platform=platforms[i % 3],
+                channel=f"c{i % 5}",
+                author=f"member{i}",  # one member's burst would be one card and one draft
+            )
         )
         assert mid is not None
 

@@ -40,6 +40,7 @@ class RecordingChannel:
         self.results: list[tuple[int, DeliveryReceipt | None, str | None]] = []
         self.alerts: list[str] = []
         self.delayed: list[tuple[int, str]] = []
+        self.grew: list[int] = []
 
     async def message_decided(self, stored: StoredMessage, decision: Decision) -> None:
         self.decided.append((stored.id, decision))
@@ -53,6 +54,9 @@ class RecordingChannel:
         self, draft_id: int, receipt: DeliveryReceipt | None, error: str | None
     ) -> None:
         self.results.append((draft_id, receipt, error))
+
+    async def burst_grew(self, leader_id: int) -> None:
+        self.grew.append(leader_id)
 
     async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
         self.delayed.append((stored.id, note))
@@ -209,8 +213,8 @@ async def test_a_reply_is_given_up_after_the_patience(app: Any) -> None:
 
 async def test_an_unhealthy_adapter_is_waited_for_unless_it_needs_an_admin(app: Any) -> None:
     the_app, fake, channel = app
-    for mid in ("h1", "h2"):
-        await fake.inject(make_message(message_id=mid))
+    for mid in ("h1", "h2"):  # two members (one member's burst would be one card)
+        await fake.inject(make_message(message_id=mid, author=mid))
     await drain(the_app)
     first, second = [
         (await approve(the_app, p.draft.id)).outbox_id for p in await the_app.store.pending_drafts()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,9 @@ class Channel:
 
     async def delivery_result(self, *args: Any) -> None:
         pass
+
+    async def burst_grew(self, leader_id: int) -> None:
+        self.t.events.append(f"joined:{leader_id}")
 
     async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
         self.t.events.append(f"waiting:{stored.message.text}")
@@ -145,7 +149,9 @@ async def test_the_autosend_cap_holds_within_one_batch(db_url: str, tmp_path: Pa
     edit(policies, "routing.toml", "max_per_channel = 3", "max_per_channel = 2")
     async with running(db_url, SlowDrafter, policies) as (app, fake, timeline):
         for i in range(4):
-            assert await fake.inject(make_message(f"question {i}", message_id=f"q{i}"))
+            assert await fake.inject(
+                make_message(f"question {i}", message_id=f"q{i}", author=f"u{i}")
+            )
         await drain(app)
         # Two went out on the policy's opt-in; the other two wait for a human.
         assert len(await app.store.pending_drafts()) == 2
@@ -233,3 +239,46 @@ async def test_past_the_patience_every_card_says_a_human_writes_it(db_url: str) 
         assert len(outage) == 1
         jobs = (await app.store.status_counts())["jobs"]
         assert "draft/dead" not in jobs
+
+
+async def test_a_members_burst_is_one_card_and_one_draft_but_urgent_stays_alone(
+    burst: Any,
+) -> None:
+    app, fake, timeline = burst
+    texts = ["hi", "is sync down?", "my notes are gone", "hello??", "anyone there"]
+    for i, text in enumerate(texts):
+        assert await fake.inject(make_message(text, message_id=f"b{i}", author="maya"))
+    assert await fake.inject(make_message("my lawyer will sue you", message_id="b9", author="maya"))
+    assert await fake.inject(make_message("how do I export?", message_id="o1", author="sam"))
+    await drain(app)
+    cards = [e for e in timeline.events if e.startswith("card:")]
+    # maya's plain messages: one card; her legal threat and sam's question: their own.
+    assert cards == ["card:hi", "card:my lawyer will sue you", "card:how do I export?"]
+    assert sum(e.startswith("joined:") for e in timeline.events) == len(texts) - 1
+    drafted = [e.removeprefix("drafting:") for e in timeline.events if e.startswith("drafting:")]
+    assert drafted[0] == "my lawyer will sue you"
+    assert "\n".join(texts) in drafted  # one draft read the whole burst
+    assert len(drafted) == 3
+    [leader] = [p for p in await app.store.pending_drafts() if p.stored.message.text == "hi"]
+    assert [b.message.text for b in await app.store.burst_of(leader.stored.id)] == texts[1:]
+
+
+async def test_a_burst_joins_only_a_draft_not_yet_begun(db_url: str) -> None:
+    store = await open_store(db_url, upgrade=True)
+    try:
+        first = await store.accept(make_message("hi", message_id="x1"))
+        second = await store.accept(make_message("anyone?", message_id="x2"))
+        third = await store.accept(make_message("hello??", message_id="x3"))
+        assert first and second and third
+        await store.enqueue_drafts([(first, False)])
+        since = datetime.now(UTC) - timedelta(minutes=2)
+        [stored2, stored3] = await store.messages([second, third])
+        assert await store.burst_leader(stored2, since=since) == first
+        assert await store.join_burst(second, first, queued=True)
+        # Once its draft has begun, the first message takes no one more.
+        await store.claim(worker="w", kinds=["draft"], limit=1, lease=60)
+        assert await store.burst_leader(stored3, since=since) is None
+        assert not await store.join_burst(third, first, queued=True)
+        assert [s.id for s in await store.burst_of(first)] == [second]
+    finally:
+        await store.aclose()

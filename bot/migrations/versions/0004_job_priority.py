@@ -7,7 +7,8 @@ safety) carry priority 1 and are claimed before the others, whenever they arrive
 
 ``messages.evidence`` holds the sentence of a long message (read in windows) that raised a
 safety, legal, abuse, hate or injection flag its opening lacks: the card quotes it and the
-prompt keeps it.
+prompt keeps it. ``messages.joined_to``: a message of a member's burst, carded and answered
+with the burst's first message.
 
 Revision ID: 0004
 Revises: 0003
@@ -30,10 +31,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("evidence", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("joined_to", sa.Integer(), nullable=True))
+        batch.create_index("ix_messages_joined_to", ["joined_to"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("messages") as batch:
+        batch.drop_index("ix_messages_joined_to")
+        batch.drop_column("joined_to")
         batch.drop_column("evidence")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("priority")
