@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from bot.domain import DeliveryReceipt, InboundMessage, OutboundReply, Platform
+from bot.errors import TactlineError
+
+
+class PayloadInvalid(TactlineError):
+    """A platform payload Tactline cannot read as a message or a change (a missing key, a
+    wrong type, a value out of range). Retrying cannot help: the adapter sets the payload
+    aside as a dead letter (or logs it whole when it has nowhere to put it) and moves on.
+    ``ref``: the platform's id for the update, when it has one."""
+
+    def __init__(self, platform: Platform, ref: str | None, reason: str) -> None:
+        super().__init__(f"{platform.value} payload {ref or '(no id)'}: {reason}")
+        self.platform, self.ref, self.reason = platform, ref, reason
+
+
+@dataclass(frozen=True, slots=True)
+class SourceChange:
+    """A message edited (``new_text``) or deleted on the platform."""
+
+    platform_message_id: str
+    channel_id: str
+    deleted: bool
+    new_text: str | None = None
 
 
 class MessageSink(Protocol):
@@ -73,3 +98,23 @@ class Adapter(Protocol):
         ...
 
     def health(self) -> AdapterHealth: ...
+
+
+def _as_payload(payload: Any) -> dict[str, Any]:
+    return payload if isinstance(payload, dict) else {"payload": payload}
+
+
+async def set_aside(sink: MessageSink | None, error: PayloadInvalid, payload: Any) -> bool:
+    """Keep a payload the adapter cannot read: a dead letter when ``sink`` has a place for it
+    (raises if it could not be recorded: then the update must not be confirmed); False when
+    it has none, after one error line that carries the payload whole."""
+    text = json.dumps(payload, ensure_ascii=True, default=repr)
+    if isinstance(sink, DeadLetterSink):
+        # without the platform's id, one per distinct payload (the table is keyed by ref)
+        ref = error.ref or "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:24]
+        await sink.dead_letter(error.platform, ref, _as_payload(payload), error.reason, 1)
+        return True
+    logging.getLogger("adapters").error(
+        "%s; nowhere to set it aside, so here it is: %s", error, text
+    )
+    return False

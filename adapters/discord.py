@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ import aiohttp
 import discord
 import yarl
 
-from adapters.base import AdapterHealth, MessageSink
+from adapters.base import AdapterHealth, MessageSink, PayloadInvalid, SourceChange, set_aside
 from adapters.split import LIMITS, split_text
 from bot.config import PlatformAdapterConfig
 from bot.domain import (
@@ -65,6 +66,34 @@ def nonce_for(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:25]
 
 
+def _invalid(message_id: object, reason: str) -> PayloadInvalid:
+    return PayloadInvalid(Platform.DISCORD, str(message_id), reason)
+
+
+def read_message(message: discord.Message) -> InboundMessage:
+    """A gateway or history message as an InboundMessage, its text kept exactly as sent.
+    discord.py builds messages without checking types, and derives the time from the id:
+    PayloadInvalid for a message whose content, author or id Tactline cannot read."""
+    if not isinstance(message.content, str):
+        raise _invalid(message.id, f"content: not a string ({type(message.content).__name__})")
+    if not isinstance(message.author.name, str):
+        raise _invalid(message.id, "author.username: not a string")
+    try:
+        message.created_at.astimezone(UTC)  # from the snowflake: an absurd id overflows
+    except (ValueError, OverflowError, OSError):
+        raise _invalid(message.id, "id: not a Discord snowflake (no time in it)") from None
+    return normalize(message)
+
+
+def read_edit(message_id: int, channel_id: int, data: Any) -> SourceChange:
+    """A raw MESSAGE_UPDATE as a change: the new text, or None when the update carries no
+    content (an embed resolved). PayloadInvalid if the content is not text."""
+    content = data.get("content") if isinstance(data, dict) else None
+    if content is not None and not isinstance(content, str):
+        raise _invalid(message_id, f"content: not a string ({type(content).__name__})")
+    return SourceChange(str(message_id), str(channel_id), deleted=False, new_text=content)
+
+
 def normalize(message: discord.Message) -> InboundMessage:
     channel = message.channel
     thread_id = str(channel.id) if isinstance(channel, discord.Thread) else None
@@ -100,6 +129,16 @@ def normalize(message: discord.Message) -> InboundMessage:
             "permalink": message.jump_url,
         },
     )
+
+
+def _payload(message: discord.Message) -> dict[str, Any]:
+    """What is kept of a message that could not be read (discord.py keeps no raw payload)."""
+    return {
+        "id": str(message.id),
+        "channel_id": str(message.channel.id),
+        "author_id": str(getattr(message.author, "id", None)),
+        "content": message.content,
+    }
 
 
 class _RoutedHTTPClient(discord.http.HTTPClient):
@@ -171,12 +210,7 @@ class _Client(discord.Client):
         await self.adapter._on_message(message)
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        await self.adapter._on_change(
-            str(payload.message_id),
-            str(payload.channel_id),
-            deleted=False,
-            new_text=payload.data.get("content"),
-        )
+        await self.adapter._on_edit(payload.message_id, payload.channel_id, payload.data)
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         await self.adapter._on_change(
@@ -367,6 +401,8 @@ class DiscordAdapter:
         self._last_event = datetime.now(UTC)
         try:
             await self._store(message)
+        except PayloadInvalid as exc:
+            await self._set_aside(exc, _payload(message))
         except Exception as exc:
             channel_id = message.channel.id
             self._gaps[channel_id] = min(self._gaps.get(channel_id, message.id), message.id)
@@ -389,7 +425,7 @@ class DiscordAdapter:
         if not message.content:
             log.info("discord message %s has no text (attachment or embed only)", message.id)
             return
-        await self._sink.accept(normalize(message))
+        await self._sink.accept(read_message(message))
 
     async def _catch_up(self) -> None:
         """Re-read each channel from just before the first message that was not stored."""
@@ -402,7 +438,10 @@ class DiscordAdapter:
                     async for message in channel.history(
                         limit=500, after=discord.Object(id=first - 1), oldest_first=True
                     ):
-                        await self._store(message)
+                        try:
+                            await self._store(message)
+                        except PayloadInvalid as exc:
+                            await self._set_aside(exc, _payload(message))
                 except discord.Forbidden as exc:  # retrying cannot help; 403s get IPs banned
                     log.error(
                         "discord: cannot read the history of channel %s (%s): the messages "
@@ -422,6 +461,29 @@ class DiscordAdapter:
                     log.info("discord: channel %s caught up", channel_id)
             delay = min(delay * 2, 60.0)
         self._last_error = None
+
+    async def _on_edit(self, message_id: int, channel_id: int, data: Any) -> None:
+        try:
+            change = read_edit(message_id, channel_id, data)
+        except PayloadInvalid as exc:
+            await self._set_aside(exc, data)
+            return
+        await self._on_change(
+            change.platform_message_id, change.channel_id, deleted=False, new_text=change.new_text
+        )
+
+    async def _set_aside(self, exc: PayloadInvalid, payload: Any) -> None:
+        """Discord does not redeliver: an unreadable message is kept as a dead letter (or in
+        the log), never retried from the history, where it would be as unreadable."""
+        try:
+            await set_aside(self._sink, exc, payload)
+        except Exception as failed:
+            log.error(
+                "discord: %s could not be set aside (%s): %s",
+                exc,
+                self._text(failed),
+                json.dumps(payload, default=repr),
+            )
 
     async def _on_change(
         self, message_id: str, channel_id: str, *, deleted: bool, new_text: str | None

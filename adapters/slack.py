@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.base import AdapterHealth, MessageSink
+from adapters.base import AdapterHealth, MessageSink, PayloadInvalid, SourceChange, set_aside
 from adapters.split import LIMITS, split_text
 from bot.config import PlatformAdapterConfig
 from bot.domain import (
@@ -58,10 +59,71 @@ _PERMANENT = {
 
 
 def _when(ts: str) -> datetime:
+    """A message's time from its ts; now, if the ts is no time at all."""
     try:
         return datetime.fromtimestamp(float(ts), UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):
         return datetime.now(UTC)
+
+
+def _str(event: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = event.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value):
+        ref = event.get("ts") if isinstance(event.get("ts"), str) else None
+        why = "missing" if value is None else f"not a string ({type(value).__name__})"
+        raise PayloadInvalid(Platform.SLACK, ref, f"{key}: {why}")
+    return value
+
+
+def parse_event(event: Any) -> InboundMessage | SourceChange | None:
+    """A Slack ``message`` event as a message, or as an edit or deletion; None for other
+    events and for subtypes Tactline does not answer (joins, topics…). The text is kept
+    exactly as sent. Raises :class:`PayloadInvalid` for a message event that cannot be read
+    (a key missing or of the wrong type). The author's name is their id here: the adapter
+    looks the display name up."""
+    if not isinstance(event, dict):
+        raise PayloadInvalid(Platform.SLACK, None, f"event: not an object ({type(event).__name__})")
+    if event.get("type") != "message":
+        return None
+    channel = _str(event, "channel", required=True)
+    assert channel is not None
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        changed = event.get("message")
+        if not isinstance(changed, dict):
+            raise PayloadInvalid(Platform.SLACK, None, "message_changed without its message")
+        ts = _str(changed, "ts", required=True)
+        assert ts is not None
+        return SourceChange(ts, channel, deleted=False, new_text=_str(changed, "text"))
+    if subtype == "message_deleted":
+        deleted = _str(event, "deleted_ts", required=True)
+        assert deleted is not None
+        return SourceChange(deleted, channel, deleted=True)
+    if subtype not in (None, "thread_broadcast", "file_share"):
+        return None
+    ts, text = _str(event, "ts", required=True), _str(event, "text")
+    assert ts is not None
+    if text is None:
+        raise PayloadInvalid(Platform.SLACK, ts, "text: missing")
+    user, bot_id, thread = _str(event, "user"), _str(event, "bot_id"), _str(event, "thread_ts")
+    author = user or bot_id or ""
+    return InboundMessage(
+        platform=Platform.SLACK,
+        platform_message_id=ts,
+        conversation=ConversationRef(
+            platform=Platform.SLACK,
+            channel_id=channel,
+            thread_id=thread if thread and thread != ts else None,
+            reply_to_message_id=ts,
+            channel_name=_str(event, "channel_name") or channel,
+        ),
+        author=Author(id=author, name=author, is_bot=bool(bot_id) or not user),
+        text=text,
+        sent_at=_when(ts),
+        raw=event,
+    )
 
 
 class SlackCommunityAdapter:
@@ -172,13 +234,18 @@ class SlackCommunityAdapter:
 
     async def _store_first(self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]) -> Any:
         """Store a message event before Bolt acknowledges it (an error answers 500 and Slack
-        retries later)."""
+        retries later). An event that cannot be read is set aside, then acknowledged: a retry
+        would not read better."""
         if body.get("type") == "event_callback":
             event_id = str(body.get("event_id") or "")
             if event_id and event_id in self._seen_events:
                 log.info("slack event %s redelivered: ignored", event_id)
                 return await next()
-            await self.handle_event(body.get("event") or {})
+            try:
+                await self.handle_event(body.get("event"))
+            except PayloadInvalid as exc:
+                invalid = PayloadInvalid(Platform.SLACK, event_id or exc.ref, exc.reason)
+                await set_aside(self._sink, invalid, body)
             if event_id:
                 self._seen_events[event_id] = None
                 while len(self._seen_events) > 10_000:
@@ -224,63 +291,36 @@ class SlackCommunityAdapter:
             self._names[user] = name
         return name
 
-    async def handle_event(self, event: dict[str, Any]) -> None:
+    async def handle_event(self, event: Any) -> None:
+        """Store one message event (or report its change); raises :class:`PayloadInvalid`
+        for an event that cannot be read, which the caller sets aside."""
         assert self._sink is not None
-        if event.get("type") != "message":
+        parsed = parse_event(event)
+        if parsed is None:
             return
         self._last_event = datetime.now(UTC)
-        channel = str(event.get("channel") or "")
+        channel = (
+            parsed.channel_id
+            if isinstance(parsed, SourceChange)
+            else (parsed.conversation.channel_id)
+        )
         if self.config.channels and channel not in self.config.channels:
             return
-        subtype = event.get("subtype")
-        if subtype == "message_changed":
-            changed = event.get("message") or {}
+        if isinstance(parsed, SourceChange):
             await self._sink.source_changed(
                 Platform.SLACK,
-                str(changed.get("ts")),
-                deleted=False,
-                new_text=changed.get("text"),
+                parsed.platform_message_id,
+                deleted=parsed.deleted,
+                new_text=parsed.new_text,
                 channel_id=channel,
             )
             return
-        if subtype == "message_deleted":
-            await self._sink.source_changed(
-                Platform.SLACK, str(event.get("deleted_ts")), deleted=True, channel_id=channel
-            )
+        author = parsed.author
+        is_bot = author.is_bot or author.id == self._bot_user
+        if self.config.mention_only and f"<@{self._bot_user}>" not in parsed.text:
             return
-        if subtype not in (None, "thread_broadcast", "file_share"):
-            return
-        user = str(event.get("user") or "")
-        text = event.get("text")
-        if not isinstance(text, str) or not event.get("ts"):
-            log.warning("slack message event without text or ts in %s: kept out", channel)
-            return
-        is_bot = bool(event.get("bot_id")) or user == self._bot_user or not user
-        if self.config.mention_only and f"<@{self._bot_user}>" not in text:
-            return
-        ts = str(event["ts"])
-        thread = event.get("thread_ts")
-        await self._sink.accept(
-            InboundMessage(
-                platform=Platform.SLACK,
-                platform_message_id=ts,
-                conversation=ConversationRef(
-                    platform=Platform.SLACK,
-                    channel_id=channel,
-                    thread_id=str(thread) if thread and thread != ts else None,
-                    reply_to_message_id=ts,
-                    channel_name=event.get("channel_name") or channel,
-                ),
-                author=Author(
-                    id=user or str(event.get("bot_id")),
-                    name=await self._name(user) if user and not is_bot else user,
-                    is_bot=is_bot,
-                ),
-                text=text,
-                sent_at=_when(ts),
-                raw=event,
-            )
-        )
+        name = await self._name(author.id) if not is_bot else author.name
+        await self._sink.accept(replace(parsed, author=replace(author, name=name, is_bot=is_bot)))
 
     # -- outbound -----------------------------------------------------------------------------
 

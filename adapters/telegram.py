@@ -24,7 +24,7 @@ import warnings
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Bot, Message, ReplyParameters, Update
+from telegram import Bot, Chat, Message, ReplyParameters, Update
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -36,7 +36,14 @@ from telegram.error import (
     TimedOut,
 )
 
-from adapters.base import AdapterHealth, DeadLetterSink, MessageSink
+from adapters.base import (
+    AdapterHealth,
+    DeadLetterSink,
+    MessageSink,
+    PayloadInvalid,
+    SourceChange,
+    set_aside,
+)
 from adapters.split import LIMITS, split_text
 from bot.config import PlatformAdapterConfig
 from bot.domain import (
@@ -93,7 +100,97 @@ def retry_seconds(exc: RetryAfter) -> float:
     return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
 
 
+class _Bot(Bot):
+    """PTB's Bot, with ``getUpdates`` answered as raw JSON: PTB's ``get_updates`` parses the
+    whole batch at once, so one update it cannot read would hide the others and block the
+    offset for good. Each update is parsed on its own (:func:`parse_update`)."""
+
+    async def raw_updates(
+        self, *, offset: int | None, poll_seconds: int, allowed_updates: list[str]
+    ) -> list[Any]:
+        data = {"timeout": poll_seconds, "offset": offset, "allowed_updates": allowed_updates}
+        # as get_updates does: the long poll's duration on top of the usual read timeout
+        read_timeout = (self._request[0].read_timeout or 0) + poll_seconds
+        result = await self._post("getUpdates", data, read_timeout=read_timeout)
+        if not isinstance(result, list):
+            raise TelegramError(f"getUpdates answered {type(result).__name__}, not a list")
+        return result
+
+
+def _need(value: Any, kind: type, what: str, ref: str | None, *, optional: bool = False) -> Any:
+    """``value`` if it is of ``kind`` (None allowed when ``optional``), else PayloadInvalid.
+    python-telegram-bot builds its objects without checking types, so Tactline does."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise PayloadInvalid(Platform.TELEGRAM, ref, f"{what}: not {kind.__name__}")
+    return value
+
+
+def parse_update(payload: Any, bot: Bot) -> Update:
+    """A raw Bot API update as PTB's ``Update``; PayloadInvalid if PTB cannot read it (its
+    parser raises whatever the payload provokes: KeyError, TypeError, OverflowError…)."""
+    if not isinstance(payload, dict):
+        raise PayloadInvalid(Platform.TELEGRAM, None, "update: not an object")
+    uid = payload.get("update_id")
+    ref = str(uid) if isinstance(uid, int) and not isinstance(uid, bool) else None
+    _need(uid, int, "update_id", None)
+    try:
+        update = Update.de_json(payload, bot)
+    except Exception as exc:  # a parser fed untrusted input: any error is the payload's
+        raise PayloadInvalid(
+            Platform.TELEGRAM, ref, f"unreadable ({exc.__class__.__name__}: {exception_text(exc)})"
+        ) from None
+    return update
+
+
+def _checked(message: Message, ref: str | None) -> Message:
+    """``message``, once every field Tactline reads has the type the Bot API promises."""
+    _need(message.message_id, int, "message_id", ref)
+    _need(message.chat, Chat, "chat", ref)
+    _need(message.chat.id, int, "chat.id", ref)
+    for key in ("title", "username", "type"):
+        _need(getattr(message.chat, key), str, f"chat.{key}", ref, optional=True)
+    _need(message.text, str, "text", ref, optional=True)
+    _need(message.caption, str, "caption", ref, optional=True)
+    _need(message.date, datetime, "date", ref, optional=True)
+    _need(message.message_thread_id, int, "message_thread_id", ref, optional=True)
+    replied = message.reply_to_message
+    for who, user in (
+        ("from", message.from_user),
+        ("reply_to_message.from", replied.from_user if replied is not None else None),
+    ):
+        if user is not None:
+            _need(user.id, int, f"{who}.id", ref)
+            _need(user.first_name, str, f"{who}.first_name", ref)
+            for key in ("last_name", "username"):
+                _need(getattr(user, key), str, f"{who}.{key}", ref, optional=True)
+    if replied is not None:
+        _need(replied.message_id, int, "reply_to_message.message_id", ref)
+    return message
+
+
+def read_update(update: Update) -> InboundMessage | SourceChange | None:
+    """What an update says: a new message (text kept exactly as sent), an edit, or None
+    (no message, or one without text: a sticker, a photo). PayloadInvalid if a field
+    Tactline reads has the wrong type."""
+    ref = str(update.update_id)
+    if update.edited_message is not None:
+        m = _checked(update.edited_message, ref)
+        return SourceChange(
+            str(m.message_id), str(m.chat.id), deleted=False, new_text=m.text or m.caption
+        )
+    message = update.message or update.channel_post
+    if message is None:
+        return None
+    message = _checked(message, ref)
+    if not (message.text or message.caption):
+        return None
+    return normalize(message, update.to_dict())
+
+
 def normalize(message: Message, raw: dict[str, Any]) -> InboundMessage:
+    """A checked message (see :func:`read_update`) as an InboundMessage."""
     chat = message.chat
     user = message.from_user
     thread = message.message_thread_id if message.is_topic_message else None
@@ -135,7 +232,7 @@ class TelegramAdapter:
         self._secrets = (token, webhook_secret)  # hidden from every error text we build
         self._runner: Any = None
         self.config = config
-        self.bot = Bot(token, base_url=config.api_base_url or DEFAULT_API)
+        self.bot = _Bot(token, base_url=config.api_base_url or DEFAULT_API)
         self._poll_timeout = poll_timeout
         self._retry_pause = retry_pause
         self._sink: MessageSink | None = None
@@ -254,39 +351,35 @@ class TelegramAdapter:
         return True
 
     async def handle_update(self, update: Update) -> None:
-        """Store one update (or report its change); returns once it is safe to confirm."""
+        """Store one update (or report its change); returns once it is safe to confirm.
+        Raises PayloadInvalid for an update that cannot be read."""
         assert self._sink is not None
         self._last_event = datetime.now(UTC)
-        if update.edited_message is not None:
-            m = update.edited_message
+        what = read_update(update)
+        if isinstance(what, SourceChange):
             await self._sink.source_changed(
                 Platform.TELEGRAM,
-                str(m.message_id),
+                what.platform_message_id,
                 deleted=False,
-                new_text=m.text or m.caption,
-                channel_id=str(m.chat.id),
+                new_text=what.new_text,
+                channel_id=what.channel_id,
             )
             return
         message = update.message or update.channel_post
-        if message is None:
-            log.info("telegram update %d ignored (no message)", update.update_id)
-            return
-        if not (message.text or message.caption):
-            log.info(
-                "telegram message %s has no text (sticker, photo…): kept out", message.message_id
-            )
+        if what is None or message is None:
+            log.info("telegram update %d ignored (no message with text)", update.update_id)
             return
         if not self._wanted(message):
             return
-        await self._sink.accept(normalize(message, update.to_dict()))
+        await self._sink.accept(what)
 
     async def _poll(self) -> None:
         offset: int | None = None  # on start: Telegram resends what was never confirmed
         while True:
             try:
-                updates = await self.bot.get_updates(
+                updates = await self.bot.raw_updates(
                     offset=offset,
-                    timeout=self._poll_timeout,
+                    poll_seconds=self._poll_timeout,
                     allowed_updates=["message", "edited_message", "channel_post"],
                 )
                 self._connected, self._last_error = True, None
@@ -309,63 +402,90 @@ class TelegramAdapter:
                 log.warning("telegram polling failed: %s; retrying", self._last_error)
                 await asyncio.sleep(self._retry_pause)
                 continue
-            for update in updates:
-                if not await self._take(update):
+            for raw in updates:
+                if not await self._take(raw):
                     break  # not confirmed: fetched again on the next poll
-                offset = update.update_id + 1
+                uid = raw.get("update_id") if isinstance(raw, dict) else None
+                if isinstance(uid, int) and not isinstance(uid, bool):
+                    offset = uid + 1
 
-    async def _take(self, update: Update) -> bool:
-        """Store one polled update; True once it may be confirmed (stored, or set aside as a
-        dead letter after failing :data:`POISON_TRIES` times)."""
-        uid = update.update_id
+    async def _take(self, raw: Any) -> bool:
+        """Store one polled update; True once it may be confirmed: stored, or set aside (a
+        dead letter) because it cannot be read or failed :data:`POISON_TRIES` times."""
         try:
-            await self.handle_update(update)
-        except Exception as exc:  # the store is down, or this update cannot be stored
-            tries = self._failures[uid] = self._failures.get(uid, 0) + 1
-            reason = self._text(exc)
-            self._last_error = f"could not store update {uid}: {reason}"
-            if tries >= POISON_TRIES and await self._dead_letter(update, reason, tries):
-                self._failures.pop(uid, None)
-                return True
-            log.warning("telegram: %s (try %d); not confirmed, retrying", self._last_error, tries)
-            await asyncio.sleep(min(self._retry_pause * 2 ** (tries - 1), MAX_PAUSE))
-            return False
+            update = parse_update(raw, self.bot)
+            uid = update.update_id
+            try:
+                await self.handle_update(update)
+            except PayloadInvalid:
+                raise
+            except Exception as exc:  # the store is down, or this update cannot be stored
+                return await self._not_stored(uid, raw, exc)
+        except PayloadInvalid as exc:
+            return await self._unreadable(exc, raw)
         self._failures.pop(uid, None)
         return True
 
-    async def _dead_letter(self, update: Update, reason: str, tries: int) -> bool:
+    async def _not_stored(self, uid: int, raw: dict[str, Any], exc: Exception) -> bool:
+        tries = self._failures[uid] = self._failures.get(uid, 0) + 1
+        reason = self._text(exc)
+        self._last_error = f"could not store update {uid}: {reason}"
+        if tries >= POISON_TRIES and await self._dead_letter(uid, raw, reason, tries):
+            self._failures.pop(uid, None)
+            return True
+        log.warning("telegram: %s (try %d); not confirmed, retrying", self._last_error, tries)
+        await asyncio.sleep(min(self._retry_pause * 2 ** (tries - 1), MAX_PAUSE))
+        return False
+
+    async def _unreadable(self, exc: PayloadInvalid, raw: Any) -> bool:
+        """An update that cannot be read: reading it again cannot help, so it is set aside
+        (or logged whole when the sink has no dead-letter place) and confirmed; kept only
+        while the dead letter itself cannot be recorded."""
+        try:
+            await set_aside(self._sink, exc, raw)
+        except Exception as failed:
+            log.warning(
+                "telegram: %s; it could not be set aside either (%s): not confirmed",
+                exception_text(exc, self._secrets),
+                self._text(failed),
+            )
+            await asyncio.sleep(min(self._retry_pause * 5, MAX_PAUSE))
+            return False
+        return True
+
+    async def _dead_letter(self, uid: int, raw: dict[str, Any], reason: str, tries: int) -> bool:
         """Set a poison update aside; False when there is nowhere to put it (the sink has no
         dead-letter place, or the database is down too), so it is kept and retried."""
         if not isinstance(self._sink, DeadLetterSink):
             return False
         try:
-            await self._sink.dead_letter(
-                Platform.TELEGRAM, str(update.update_id), update.to_dict(), reason, tries
-            )
+            await self._sink.dead_letter(Platform.TELEGRAM, str(uid), raw, reason, tries)
         except Exception as exc:
             log.warning(
-                "telegram: update %d could not be set aside either (%s)",
-                update.update_id,
-                self._text(exc),
+                "telegram: update %d could not be set aside either (%s)", uid, self._text(exc)
             )
             return False
         return True
 
     async def handle_webhook(self, secret: str | None, payload: Any) -> int:
-        """The webhook's answer: 403 on a wrong secret, 400 on a bad payload, 200 once stored."""
+        """The webhook's answer: 403 on a wrong secret; 200 once stored, or once an update
+        that cannot be read is set aside (400 when there is no place for it: Telegram may
+        retry); 500 if it could not be kept, so Telegram sends it again."""
         if not self._webhook_secret or secret is None:
             return 403
         # constant time: the comparison must not tell an attacker how much of a guess is right
         if not hmac.compare_digest(secret.encode(), self._webhook_secret.encode()):
             return 403
         try:
-            update = Update.de_json(payload, self.bot)
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("telegram webhook: malformed update (%s)", self._text(exc))
-            return 400
-        if update is None:
-            return 400
-        await self.handle_update(update)
+            await self.handle_update(parse_update(payload, self.bot))
+        except PayloadInvalid as exc:
+            log.warning("telegram webhook: %s", exception_text(exc, self._secrets))
+            try:
+                kept = await set_aside(self._sink, exc, payload)
+            except Exception as failed:
+                log.warning("telegram webhook: not set aside (%s)", self._text(failed))
+                return 500
+            return 200 if kept else 400
         return 200
 
     # -- outbound -----------------------------------------------------------------------------

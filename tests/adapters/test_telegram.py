@@ -406,3 +406,24 @@ async def test_webhook_port_taken_is_a_one_line_unhealthy_reason(server: Telegra
     assert "listen_port" in str(exc.value)
     health = adapter.health()
     assert not health.connected and "the port is taken" in (health.last_error or "")
+
+
+async def test_an_unreadable_update_is_set_aside_without_holding_back_the_batch(
+    server: TelegramServer,
+) -> None:
+    """python-telegram-bot parses a getUpdates batch as a whole: one update it cannot read
+    (here a message without its chat) used to fail every poll, the others with it."""
+    sink = DeadLetterSink()
+    adapter = adapter_for(server)
+    server.push("before it")
+    broken = server.push("no chat")
+    del broken["message"]["chat"]
+    server.push("after it")
+    await adapter.start(sink)
+    try:
+        await eventually(lambda: [m.text for m in sink.accepted] == ["before it", "after it"])
+    finally:
+        await adapter.stop()
+    [(ref, reason, tries)] = sink.dead
+    assert (ref, tries) == (str(broken["update_id"]), 1) and reason.startswith("chat")
+    assert broken not in server.updates  # confirmed: Telegram will not send it again
