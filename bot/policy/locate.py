@@ -31,7 +31,9 @@ class LineIndex:
         arrays: dict[tuple[str, ...], int] = {}
         table: Path = ()
         depth = 0  # open brackets/braces of a multi-line value: keys inside are not top-level
-        for lineno, line in enumerate(text.splitlines(), 1):
+        # Lines as TOML counts them: "\n" only, not the other breaks splitlines() knows
+        # ("\u2028", "\x85"…), which a comment or a string may hold.
+        for lineno, line in enumerate(text.split("\n"), 1):
             if depth == 0:
                 header = _HEADER.match(line)
                 if header:

@@ -82,7 +82,7 @@ def _decode(path: Path, raw: bytes) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _fail(path, 1, "not UTF-8 text") from None
-    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n")):
         raise _fail(path, 1, "file is empty")
     return text
 
