@@ -147,13 +147,15 @@ def _conversation_from(data: dict[str, Any]) -> ConversationRef:
 
 
 def _json_safe(value: Any) -> Any:
-    """The raw payload as JSON: unknown objects become strings, lone surrogates are replaced."""
+    """The raw payload as JSON: unknown objects become strings, lone surrogates and NUL
+    (which PostgreSQL refuses in text) are replaced."""
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        safe = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return safe.replace("\x00", "\ufffd")
     if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)
@@ -1227,9 +1229,9 @@ class Store:
                 self._insert(t.dead_letters)
                 .values(
                     platform=platform.value,
-                    ref=ref,
+                    ref=clean_text(ref)[:MAX_ID_CHARS],
                     payload=_json_safe(payload),
-                    reason=reason[:2000],
+                    reason=clean_text(reason)[:2000],
                     tries=tries,
                     at=utcnow(),
                 )

@@ -216,3 +216,13 @@ async def test_an_id_longer_than_the_store_keeps_is_a_clear_error_on_every_datab
         await store.accept(make_message("hello", author=long))
     assert await store.messages_since(datetime(2000, 1, 1, tzinfo=UTC)) == []
     assert await store.accept(make_message("hello", author="9" * 128)) is not None
+
+
+async def test_a_dead_letter_keeps_a_payload_with_nul_and_a_huge_ref(store: Store) -> None:
+    payload = {"text": "a\x00b", "nested": [{"k\x00": "\ud800"}], "n": 1}
+    assert await store.add_dead_letter(
+        platform=Platform.TELEGRAM, ref="9" * 500, payload=payload, reason="bad\x00", tries=1
+    )
+    [row] = await store.dead_letters()
+    assert row["payload"]["text"] == "a\ufffdb" and row["payload"]["n"] == 1
+    assert len(row["ref"]) == 128 and "\x00" not in row["reason"]
