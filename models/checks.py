@@ -85,31 +85,97 @@ def check(text: str, brief: DraftBrief, *, system: str = "") -> tuple[str | None
 def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
     """Clean the draft, drop what the verifier finds wrong, put back the answering fact if
     the draft left it out, and fit it to the platform's style."""
-    notes: list[str] = []
     draft = clean(text)
     if not draft:
         return Checked(None, [], ["the model produced nothing usable"])
+    refusal = _refused(draft, brief, system)
+    if refusal:
+        return Checked(None, [], [refusal])
+    notes: list[str] = []
+    draft = _scrub(draft, brief, notes)
+    kept, dropped = _screen(sentences(draft), brief, notes)
+    missing = verify.missing_items(" ".join(kept), brief)
+    apology = verify.owes_apology(kept, brief)
+    # The answering fact or the apology, put in below, is something to say too.
+    says_something = bool(missing) or apology
+    says_something |= any(not s.endswith("?") and not _GREETING_ONLY.match(s) for s in kept)
+    if not kept or (dropped and not says_something):
+        return Checked(None, notes, dropped or ["nothing left after the checks"])
+    protected = _put_back_fact(kept, brief, missing, notes) if missing else ""
+    if apology:
+        kept.insert(0, verify.APOLOGY.get(brief.language, verify.APOLOGY["en"]))
+        notes.append("added an apology: the member is upset and the draft did not say sorry")
+    result = " ".join(_fit(kept, brief, protected, notes))
+    problem = verify.register_problem(result, brief)
+    if problem:
+        notes.append(f"check the register: {problem}")
+    if brief.style.end_with_question and not result.rstrip().endswith("?"):
+        notes.append("no closing question")
+    return Checked(unicodedata.normalize("NFC", result), notes)
+
+
+def _refused(draft: str, brief: DraftBrief, system: str) -> str | None:
+    """Why the whole draft is refused (it leaks its instructions, or is in another
+    language), or None."""
     # The facts and examples are material to quote: only the instructions may not leak.
     rules = [ln for ln in system.splitlines() if not any(f in ln for f in brief.facts)]
     if _LEAKS.search(draft) or verify.leaked(draft, rules):
-        why = "the draft repeated its instructions"
         if "prompt_injection" in brief.flags:
-            why = "the draft followed instructions found in the message"
-        return Checked(None, [], [why])
+            return "the draft followed instructions found in the message"
+        return "the draft repeated its instructions"
     if detect_language(draft, default=brief.language) != brief.language:
-        return Checked(None, [], [f"the draft is not in the message's language ({brief.language})"])
+        return f"the draft is not in the message's language ({brief.language})"
+    return None
+
+
+def _scrub(draft: str, brief: DraftBrief, notes: list[str]) -> str:
+    """Mentions always out; emoji out where the platform's style says so."""
     draft, mentioned = verify.strip_mentions(draft)
     if mentioned:
         notes.append("removed mentions (@everyone, @here, user mentions)")
     if not brief.style.emoji and _EMOJI.search(draft):
         draft = _EMOJI.sub("", draft).replace("  ", " ").strip()
         notes.append("removed emoji")
+    return draft
 
+
+@dataclass(frozen=True, slots=True)
+class _Screen:
+    """What each sentence is checked against, prepared once per draft."""
+
+    brief: DraftBrief
+    insults: set[str]
+    forbidden: list[tuple[str, str]]
+    facts: str  # folded
+
+    def problem(self, sentence: str, position: int) -> tuple[str, str] | None:
+        """(note for the card, reason for a regeneration) when the sentence must go."""
+        folded = signals.fold(sentence)
+        if any(re.search(rf"\b{re.escape(w)}\b", folded) for w in self.insults):
+            return "removed a sentence repeating an insult", "repeated an insult"
+        promised = [p for p, f in self.forbidden if f and f in folded]
+        if promised:
+            return f"removed a forbidden promise ({promised[0]})", f"promised {promised[0]}"
+        deadline = _DEADLINE.search(folded)
+        stated = deadline is not None and deadline.group(0) in self.facts
+        if _PROMISE_VERB.search(folded) and deadline and not stated:
+            return "removed a promise of a date", "promised a date"
+        findings = verify.sentence_findings(sentence, position, self.brief)
+        if findings:
+            return f"removed a sentence: {findings[0].note}", findings[0].note
+        return None
+
+
+def _screen(parts: list[str], brief: DraftBrief, notes: list[str]) -> tuple[list[str], list[str]]:
+    """The sentences kept, and the reasons of those dropped."""
+    screen = _Screen(
+        brief,
+        _insult_words(brief.text),
+        [(p, signals.fold(p)) for p in brief.forbidden_promises],
+        signals.fold(" ".join(brief.facts)),
+    )
     kept: list[str] = []
     dropped: list[str] = []
-    insults = _insult_words(brief.text)
-    forbidden = [(p, signals.fold(p)) for p in brief.forbidden_promises]
-    parts = sentences(draft)
     duplicates = verify.repeated(parts)
     for i, sentence in enumerate(parts):
         if i in duplicates:
@@ -118,58 +184,24 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
         sentence, renamed = verify.fix_greeting(sentence, brief.author_name)
         if renamed:
             notes.append("removed a name that is not the member's")
-        folded = signals.fold(sentence)
-        echoed = sorted(w for w in insults if re.search(rf"\b{re.escape(w)}\b", folded))
-        if echoed:
-            notes.append("removed a sentence repeating an insult")
-            dropped.append("repeated an insult")
-            continue
-        promised = [p for p, f in forbidden if f and f in folded]
-        if promised:
-            notes.append(f"removed a forbidden promise ({promised[0]})")
-            dropped.append(f"promised {promised[0]}")
-            continue
-        deadline = _DEADLINE.search(folded)
-        stated = deadline is not None and deadline.group(0) in signals.fold(" ".join(brief.facts))
-        if _PROMISE_VERB.search(folded) and deadline and not stated:
-            notes.append("removed a promise of a date")
-            dropped.append("promised a date")
-            continue
-        findings = verify.sentence_findings(sentence, len(kept), brief)
-        if findings:
-            notes.append(f"removed a sentence: {findings[0].note}")
-            dropped.append(findings[0].note)
+        problem = screen.problem(sentence, len(kept))
+        if problem:
+            notes.append(problem[0])
+            dropped.append(problem[1])
             continue
         kept.append(sentence)
-    missing = verify.missing_items(" ".join(kept), brief)
-    apology = verify.owes_apology(kept, brief)
-    # The answering fact or the apology, put in below, is something to say too.
-    says_something = bool(missing) or apology
-    says_something |= any(not s.endswith("?") and not _GREETING_ONLY.match(s) for s in kept)
-    if not kept or (dropped and not says_something):
-        return Checked(None, notes, dropped or ["nothing left after the checks"])
+    return kept, dropped
 
-    if missing:
-        fact = brief.facts[0]
-        fact_id = brief.fact_ids[0] if brief.fact_ids else "the first fact"
-        at = 1 if len(kept) > 1 or not kept[0].endswith("?") else 0
-        kept.insert(min(at, len(kept)), fact.strip())
-        notes.append(f"added the fact that answers ({fact_id}): the draft left out {missing[0]}")
-        protected = fact.strip()
-    else:
-        protected = ""
 
-    if apology:
-        kept.insert(0, verify.APOLOGY.get(brief.language, verify.APOLOGY["en"]))
-        notes.append("added an apology: the member is upset and the draft did not say sorry")
-    kept = _fit(kept, brief, protected, notes)
-    result = " ".join(kept)
-    problem = verify.register_problem(result, brief)
-    if problem:
-        notes.append(f"check the register: {problem}")
-    if brief.style.end_with_question and not result.rstrip().endswith("?"):
-        notes.append("no closing question")
-    return Checked(unicodedata.normalize("NFC", result), notes)
+def _put_back_fact(kept: list[str], brief: DraftBrief, missing: list[str], notes: list[str]) -> str:
+    """Insert the answering fact the draft left out (after the greeting); it is protected
+    from trimming."""
+    fact = brief.facts[0]
+    fact_id = brief.fact_ids[0] if brief.fact_ids else "the first fact"
+    at = 1 if len(kept) > 1 or not kept[0].endswith("?") else 0
+    kept.insert(min(at, len(kept)), fact.strip())
+    notes.append(f"added the fact that answers ({fact_id}): the draft left out {missing[0]}")
+    return fact.strip()
 
 
 def _fit(kept: list[str], brief: DraftBrief, protected: str, notes: list[str]) -> list[str]:

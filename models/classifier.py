@@ -232,102 +232,131 @@ class EmbeddingClassifier:
         return out
 
     def _one(self, text: str, s: Scores, th: Mapping[str, float]) -> Classification:
+        """One window: the intent, the tone and the flags, made to tell the same story."""
         folded = signals.fold(text)
         names = [spec.name for spec in self._specs]
-        order = np.argsort(s.intent)[::-1]
-        best = int(order[0])
-        if (
-            names[best] == Intent.SAFETY
-            and len(order) > 1
-            and signals.figurative(folded)
-            and not signals.safety(folded)
-        ):
-            best = int(order[1])  # "this meme killed me 😂" is not a safety matter
-        intent, confidence = names[best], float(s.intent[best])
-        flags: set[str] = set()
-
-        # Toxicity (an insult at a person or the brand's people): the offensive head, read
-        # in the light of what the words are aimed at. Someone quoting an insult to condemn
-        # it is not toxic; harsh words about a product without a person in sight need a
-        # confident head.
-        toxicity = s.offensive
-        if signals.counter_speech(folded, text):
-            toxicity *= 0.5
-            toxic = False
-        elif signals.insult_at_people(folded):
-            toxicity = max(toxicity, 0.5 if signals.insult(folded) else toxicity)
-            toxic = toxicity >= INSULT_FLOOR
-        elif intent == Intent.ATTACK and toxicity >= ATTACK_FLOOR:
-            # The policy's attack examples and the head agree that someone is being attacked.
-            toxic = True
-        elif signals.aimed_at_someone(folded) or signals.insult(folded) or s.profanity >= 0.5:
-            toxic = toxicity >= th["offensive"]
-        else:
-            toxic = toxicity >= max(NO_LEXICON_FLOOR, th["offensive"])
-
+        reading = _Reading(names, s, *_intent(names, s, folded))
+        toxicity, toxic = _toxicity(text, folded, s, reading.intent, th)
         hate = is_hate(folded, s.hate, HateThresholds(th["hate_with_group"], th["hate_alone"]))
-        if hate:
-            flags.add(Flag.HATE)
-
-        sentiment = SENTIMENTS[int(s.sentiment.argmax())]
-        # Irony models trained on tweets fire on plenty of sincere messages: ask for a clash
-        # of tones (praise words around a bad event, or mixed sentiment) as well.
-        mixed = min(float(s.sentiment[0]), float(s.sentiment[2])) >= 0.25
-        if (
-            (s.irony >= SARCASM_STRONG and mixed)
-            or (s.irony >= th["irony"] and signals.sarcastic_cue(folded))
-            or signals.sarcastic_opening(folded)
-        ):
-            flags.add(Flag.SARCASM)
-        if signals.legal(folded):
-            flags.add(Flag.LEGAL_THREAT)
-        if signals.safety(folded) or (hate and threatens_group(folded)):
-            flags.add(Flag.SAFETY)
-        if signals.injection(folded) or s.injection >= th["injection"]:
-            flags.add(Flag.PROMPT_INJECTION)
-        if signals.spammy(folded) or (intent == Intent.SPAM and confidence > 0.5):
-            flags.add(Flag.SPAM)
-
-        def force(name: str) -> None:
-            nonlocal intent, confidence
-            if name in names and intent != name:
-                intent, confidence = name, max(confidence, float(s.intent[names.index(name)]), 0.6)
-
-        # Flags and intent must tell the same story. Hate with no violence in it is not a
-        # safety matter, however close its wording is to the safety examples.
-        if intent == Intent.SAFETY and Flag.SAFETY not in flags and confidence >= 0.5 and not hate:
-            flags.add(Flag.SAFETY)
-        if intent == Intent.LEGAL_THREAT and Flag.LEGAL_THREAT not in flags and confidence >= 0.5:
-            flags.add(Flag.LEGAL_THREAT)
-        if Flag.SAFETY in flags:
-            force(Intent.SAFETY)
-        elif Flag.LEGAL_THREAT in flags:
-            force(Intent.LEGAL_THREAT)
-        elif Flag.SPAM in flags:
-            force(Intent.SPAM)
-        elif hate:
-            force(Intent.ATTACK)  # it demeans people: never a complaint to apologise for
-        elif toxic and intent not in (Intent.COMPLAINT, Intent.BUG_REPORT, Intent.ATTACK):
-            force(Intent.ATTACK)
-        elif intent == Intent.ATTACK and not toxic:
-            # Harsh but legitimate criticism is a complaint to answer, not an attack.
-            force(Intent.COMPLAINT)
-        if Flag.SARCASM in flags and intent == Intent.PRAISE:
-            force(Intent.COMPLAINT)
-        if Flag.SARCASM in flags and sentiment == Sentiment.POSITIVE:
-            sentiment = Sentiment.NEGATIVE
-        if toxic or hate:
-            sentiment = Sentiment.NEGATIVE
+        flags = _flags(folded, s, th, reading, hate)
+        _agree(reading, flags, toxic=toxic, hate=hate)
+        sentiment = _sentiment(s, flags, toxic=toxic or hate)
         return Classification(
             language=detect_language(text),
-            intent=intent,
+            intent=reading.intent,
             sentiment=sentiment,
             toxic=toxic,
             toxicity=float(min(1.0, max(0.0, toxicity))),
             flags=frozenset(str(f) for f in flags),
-            confidence=float(min(1.0, max(0.0, confidence))),
+            confidence=float(min(1.0, max(0.0, reading.confidence))),
             model=self.name,
         )
+
+
+@dataclass
+class _Reading:
+    """The intent as it is being settled, with what it can be forced to."""
+
+    names: list[str]
+    scores: Scores
+    intent: str
+    confidence: float
+
+    def force(self, name: str) -> None:
+        if name in self.names and self.intent != name:
+            score = float(self.scores.intent[self.names.index(name)])
+            self.intent, self.confidence = name, max(self.confidence, score, 0.6)
+
+
+def _intent(names: Sequence[str], s: Scores, folded: str) -> tuple[str, float]:
+    order = np.argsort(s.intent)[::-1]
+    best = int(order[0])
+    if (
+        names[best] == Intent.SAFETY
+        and len(order) > 1
+        and signals.figurative(folded)
+        and not signals.safety(folded)
+    ):
+        best = int(order[1])  # "this meme killed me 😂" is not a safety matter
+    return names[best], float(s.intent[best])
+
+
+def _toxicity(
+    text: str, folded: str, s: Scores, intent: str, th: Mapping[str, float]
+) -> tuple[float, bool]:
+    """An insult at a person or the brand's people: the offensive head, read in the light of
+    what the words are aimed at. Someone quoting an insult to condemn it is not toxic; harsh
+    words about a product without a person in sight need a confident head."""
+    toxicity = s.offensive
+    if signals.counter_speech(folded, text):
+        return toxicity * 0.5, False
+    if signals.insult_at_people(folded):
+        toxicity = max(toxicity, 0.5 if signals.insult(folded) else toxicity)
+        return toxicity, toxicity >= INSULT_FLOOR
+    if intent == Intent.ATTACK and toxicity >= ATTACK_FLOOR:
+        # The policy's attack examples and the head agree that someone is being attacked.
+        return toxicity, True
+    if signals.aimed_at_someone(folded) or signals.insult(folded) or s.profanity >= 0.5:
+        return toxicity, toxicity >= th["offensive"]
+    return toxicity, toxicity >= max(NO_LEXICON_FLOOR, th["offensive"])
+
+
+def _flags(
+    folded: str, s: Scores, th: Mapping[str, float], reading: _Reading, hate: bool
+) -> set[str]:
+    flags: set[str] = {Flag.HATE} if hate else set()
+    # Irony models trained on tweets fire on plenty of sincere messages: ask for a clash of
+    # tones (praise words around a bad event, or mixed sentiment) as well.
+    mixed = min(float(s.sentiment[0]), float(s.sentiment[2])) >= 0.25
+    if (
+        (s.irony >= SARCASM_STRONG and mixed)
+        or (s.irony >= th["irony"] and signals.sarcastic_cue(folded))
+        or signals.sarcastic_opening(folded)
+    ):
+        flags.add(Flag.SARCASM)
+    if signals.legal(folded):
+        flags.add(Flag.LEGAL_THREAT)
+    if signals.safety(folded) or (hate and threatens_group(folded)):
+        flags.add(Flag.SAFETY)
+    if signals.injection(folded) or s.injection >= th["injection"]:
+        flags.add(Flag.PROMPT_INJECTION)
+    if signals.spammy(folded) or (reading.intent == Intent.SPAM and reading.confidence > 0.5):
+        flags.add(Flag.SPAM)
+    # Hate with no violence in it is not a safety matter, however close its wording is to
+    # the safety examples.
+    sure = reading.confidence >= 0.5
+    if reading.intent == Intent.SAFETY and sure and not hate:
+        flags.add(Flag.SAFETY)
+    if reading.intent == Intent.LEGAL_THREAT and sure:
+        flags.add(Flag.LEGAL_THREAT)
+    return flags
+
+
+def _agree(reading: _Reading, flags: set[str], *, toxic: bool, hate: bool) -> None:
+    """Flags and intent must tell the same story."""
+    intent = reading.intent
+    if Flag.SAFETY in flags:
+        reading.force(Intent.SAFETY)
+    elif Flag.LEGAL_THREAT in flags:
+        reading.force(Intent.LEGAL_THREAT)
+    elif Flag.SPAM in flags:
+        reading.force(Intent.SPAM)
+    elif hate:
+        reading.force(Intent.ATTACK)  # it demeans people: never a complaint to apologise for
+    elif toxic and intent not in (Intent.COMPLAINT, Intent.BUG_REPORT, Intent.ATTACK):
+        reading.force(Intent.ATTACK)
+    elif intent == Intent.ATTACK and not toxic:
+        # Harsh but legitimate criticism is a complaint to answer, not an attack.
+        reading.force(Intent.COMPLAINT)
+    if Flag.SARCASM in flags and reading.intent == Intent.PRAISE:
+        reading.force(Intent.COMPLAINT)
+
+
+def _sentiment(s: Scores, flags: set[str], *, toxic: bool) -> Sentiment:
+    sentiment = SENTIMENTS[int(s.sentiment.argmax())]
+    if toxic or (Flag.SARCASM in flags and sentiment == Sentiment.POSITIVE):
+        return Sentiment.NEGATIVE
+    return sentiment
 
 
 # What a later window of a long message can add to what its opening says.

@@ -10,7 +10,7 @@ draft, the message and the policy's brief, in English and French.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.domain import DraftBrief
@@ -200,58 +200,136 @@ def _known_text(brief: DraftBrief) -> str:
     return " ".join([*brief.facts, brief.text, *(m.text for m in brief.context)])
 
 
+@dataclass(frozen=True, slots=True)
+class _Said:
+    """One sentence of a draft, where it stands, and what the draft may draw on."""
+
+    sentence: str
+    index: int  # 0 is the first
+    brief: DraftBrief
+    known: str  # folded: the facts, the message and its thread
+
+
+def _placeholder(s: _Said) -> Finding | None:
+    if _PLACEHOLDER.search(s.sentence):
+        return Finding("placeholder", "a placeholder instead of real words")
+    return None
+
+
+def _refusal(s: _Said) -> Finding | None:
+    if _REFUSAL.search(s.sentence):
+        return Finding("refusal", "a refusal or AI talk")
+    return None
+
+
+def _roadmap(s: _Said) -> Finding | None:
+    if _ROADMAP.search(s.sentence) and not _in_facts(s.sentence, s.brief):
+        return Finding("roadmap", "a plan or roadmap the facts do not state")
+    return None
+
+
+def _yes_no(s: _Said) -> Finding | None:
+    if _YES.search(s.sentence) and _denied(s.brief):
+        return Finding("ungrounded", "says yes where the facts say no")
+    if _YES_NO.search(s.sentence) and not _grounded(s.sentence, s.brief):
+        return Finding("ungrounded", "a yes/no answer about the product that no fact states")
+    return None
+
+
+def _live_state(s: _Said) -> Finding | None:
+    live = _LIVE.search(s.sentence)
+    if live and signals.fold(live.group(0)) not in signals.fold(" ".join(s.brief.facts)):
+        return Finding("ungrounded", "a claim about the live state of the service")
+    return None
+
+
+def _number(s: _Said) -> Finding | None:
+    known = s.known.replace(" ", "")
+    for m in _NUMBER.finditer(s.sentence):
+        if signals.fold(m.group(0)).replace(" ", "") not in known:
+            return Finding("ungrounded", f"{m.group(0)!r} is not in the facts")
+    return None
+
+
+def _claim(s: _Said) -> Finding | None:
+    for m in _CLAIM.finditer(s.sentence):
+        claim = m.group(0).rstrip(".,;:!?)")
+        if signals.fold(claim) not in s.known:
+            return Finding("ungrounded", f"{claim!r} is not in the facts")
+    return None
+
+
+def _menu(s: _Said) -> Finding | None:
+    for m in _MENU.finditer(s.sentence):
+        if not any(carries(f, m.group(0)) for f in s.brief.facts):
+            return Finding("ungrounded", f"the path {m.group(0)!r} is not in the facts")
+    return None
+
+
+def _thanks_sarcasm(s: _Said) -> Finding | None:
+    if "sarcasm" in s.brief.flags and _THANKED.search(s.sentence):
+        return Finding("sarcasm", "takes a sarcastic message as praise")
+    return None
+
+
+def _soft_on_hate(s: _Said) -> Finding | None:
+    if "hate" in s.brief.flags and _HATE_SOFT.search(s.sentence):
+        return Finding("hate", "an apology, thanks or agreement addressed to hate speech")
+    return None
+
+
+def _admits_fault(s: _Said) -> Finding | None:
+    flags = s.brief.flags
+    hostile = {"legal_threat", "hate"} & flags or s.brief.intent in ("attack", "legal_threat")
+    if hostile and _ADMISSION.search(s.sentence):
+        return Finding("admission", "an admission of fault or agreement with an attack")
+    return None
+
+
+def _obeyed(s: _Said) -> Finding | None:
+    for order in ordered(s.brief.text):
+        asked = content_words(order)
+        if len(asked) >= 2 and len(asked & content_words(s.sentence)) >= max(2, len(asked) // 2):
+            return Finding("obeyed", "follows an instruction written in the message")
+    return None
+
+
+def _copied(s: _Said) -> Finding | None:
+    borrowed = _borrowed(s.sentence, s.brief)
+    if borrowed:
+        return Finding("borrowed", f"copies {borrowed!r} from an example for another message")
+    return None
+
+
+def _echo(s: _Said) -> Finding | None:
+    if s.index == 0 and _echoes(s.sentence, s.brief.text):
+        return Finding("echo", "repeats the message instead of answering it")
+    return None
+
+
+# In the order the card lists them (the first one found is the sentence's reason).
+_RULES: tuple[Callable[[_Said], Finding | None], ...] = (
+    _placeholder,
+    _refusal,
+    _roadmap,
+    _yes_no,
+    _live_state,
+    _number,
+    _claim,
+    _menu,
+    _thanks_sarcasm,
+    _soft_on_hate,
+    _admits_fault,
+    _obeyed,
+    _copied,
+    _echo,
+)
+
+
 def sentence_findings(sentence: str, index: int, brief: DraftBrief) -> list[Finding]:
     """What is wrong with one sentence of a draft (``index`` 0 is the first)."""
-    found: list[Finding] = []
-    flags = brief.flags
-    known = signals.fold(_known_text(brief))
-    if _PLACEHOLDER.search(sentence):
-        found.append(Finding("placeholder", "a placeholder instead of real words"))
-    if _REFUSAL.search(sentence):
-        found.append(Finding("refusal", "a refusal or AI talk"))
-    if _ROADMAP.search(sentence) and not _in_facts(sentence, brief):
-        found.append(Finding("roadmap", "a plan or roadmap the facts do not state"))
-    if _YES.search(sentence) and _denied(brief):
-        found.append(Finding("ungrounded", "says yes where the facts say no"))
-    elif _YES_NO.search(sentence) and not _grounded(sentence, brief):
-        found.append(Finding("ungrounded", "a yes/no answer about the product that no fact states"))
-    live = _LIVE.search(sentence)
-    if live and signals.fold(live.group(0)) not in signals.fold(" ".join(brief.facts)):
-        found.append(Finding("ungrounded", "a claim about the live state of the service"))
-    for m in _NUMBER.finditer(sentence):
-        if signals.fold(m.group(0)).replace(" ", "") not in known.replace(" ", ""):
-            found.append(Finding("ungrounded", f"{m.group(0)!r} is not in the facts"))
-            break
-    for m in _CLAIM.finditer(sentence):
-        claim = m.group(0).rstrip(".,;:!?)")
-        if signals.fold(claim) not in known:
-            found.append(Finding("ungrounded", f"{claim!r} is not in the facts"))
-            break
-    for m in _MENU.finditer(sentence):
-        if not any(carries(f, m.group(0)) for f in brief.facts):
-            found.append(Finding("ungrounded", f"the path {m.group(0)!r} is not in the facts"))
-            break
-    if "sarcasm" in flags and _THANKED.search(sentence):
-        found.append(Finding("sarcasm", "takes a sarcastic message as praise"))
-    if "hate" in flags and _HATE_SOFT.search(sentence):
-        found.append(Finding("hate", "an apology, thanks or agreement addressed to hate speech"))
-    if (
-        {"legal_threat", "hate"} & flags or brief.intent in ("attack", "legal_threat")
-    ) and _ADMISSION.search(sentence):
-        found.append(Finding("admission", "an admission of fault or agreement with an attack"))
-    for order in ordered(brief.text):
-        asked = content_words(order)
-        if len(asked) >= 2 and len(asked & content_words(sentence)) >= max(2, len(asked) // 2):
-            found.append(Finding("obeyed", "follows an instruction written in the message"))
-            break
-    borrowed = _borrowed(sentence, brief)
-    if borrowed:
-        found.append(
-            Finding("borrowed", f"copies {borrowed!r} from an example for another message")
-        )
-    if index == 0 and _echoes(sentence, brief.text):
-        found.append(Finding("echo", "repeats the message instead of answering it"))
-    return found
+    said = _Said(sentence, index, brief, signals.fold(_known_text(brief)))
+    return [f for rule in _RULES if (f := rule(said)) is not None]
 
 
 def _denied(brief: DraftBrief) -> bool:

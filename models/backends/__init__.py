@@ -18,12 +18,15 @@ from models.base import ChatBackend
 
 def make_backend(dc: DrafterConfig, *, model_path: Path | None) -> ChatBackend:
     if dc.backend == "openai":
-        from models.backends.openai_backend import OpenAIBackend
+        from models.backends.openai_backend import OpenAIBackend, Patience
 
         if not dc.url:
             raise ModelUnavailable("models.drafter.url is required for the openai backend")
         return OpenAIBackend(
-            url=dc.url, model=dc.model, api_key_env=dc.api_key_env, timeout=dc.timeout_seconds
+            url=dc.url,
+            model=dc.model,
+            api_key_env=dc.api_key_env,
+            patience=Patience(timeout=dc.timeout_seconds),
         )
     if model_path is None:
         raise ModelUnavailable(f"the {dc.backend} backend needs a model file")

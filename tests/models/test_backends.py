@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.config import DrafterConfig
 from bot.errors import ModelUnavailable
 from models.backends import make_backend
-from models.backends.openai_backend import InferenceError, OpenAIBackend
+from models.backends.openai_backend import InferenceError, OpenAIBackend, Patience
 from models.base import ChatMessage
 from models.drafter import LocalDrafter
 from models.sources import resolve_model_path
@@ -92,7 +92,7 @@ async def test_openai_success(
 async def test_openai_retries_server_errors(server: tuple[FakeInferenceServer, str]) -> None:
     fake, url = server
     fake.script = ["500", "503", "ok"]
-    backend = OpenAIBackend(url=url, model="m", backoff=0.01)
+    backend = OpenAIBackend(url=url, model="m", patience=Patience(backoff=0.01))
     out = await backend.complete(MESSAGES, max_tokens=8)
     await backend.aclose()
     assert out.text and len(fake.requests) == 3
@@ -115,7 +115,9 @@ async def test_openai_clear_errors(
     fake, url = server
     fake.script = [step]
     monkeypatch.setenv("TEST_INFER_KEY", "sekret")
-    backend = OpenAIBackend(url=url, model="m", api_key_env="TEST_INFER_KEY", backoff=0.01)
+    backend = OpenAIBackend(
+        url=url, model="m", api_key_env="TEST_INFER_KEY", patience=Patience(backoff=0.01)
+    )
     with pytest.raises(InferenceError) as exc:
         await backend.complete(MESSAGES, max_tokens=8)
     await backend.aclose()
@@ -125,11 +127,13 @@ async def test_openai_clear_errors(
 async def test_openai_timeout_and_unreachable(server: tuple[FakeInferenceServer, str]) -> None:
     fake, url = server
     fake.script = ["slow", "slow"]
-    backend = OpenAIBackend(url=url, model="m", timeout=0.3, retries=1, backoff=0.01)
+    backend = OpenAIBackend(
+        url=url, model="m", patience=Patience(timeout=0.3, retries=1, backoff=0.01)
+    )
     with pytest.raises(InferenceError, match="no answer after 2 tries"):
         await backend.complete(MESSAGES, max_tokens=8)
     await backend.aclose()
-    gone = OpenAIBackend(url="http://127.0.0.1:9/v1", model="m", retries=0)
+    gone = OpenAIBackend(url="http://127.0.0.1:9/v1", model="m", patience=Patience(retries=0))
     with pytest.raises(InferenceError, match=r"ClientConnectorError|ClientConnectionError"):
         await gone.complete(MESSAGES, max_tokens=8)
     await gone.aclose()
