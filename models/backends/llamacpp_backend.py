@@ -69,6 +69,11 @@ class LlamaCppBackend:
         return await asyncio.to_thread(self._complete, messages, max_tokens)
 
     async def aclose(self) -> None:
+        """Free the model, once a completion in progress has finished: waited for in a
+        thread, never on the event loop."""
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
         with self._lock:
             if self._llm is not None:
                 self._llm.close()

@@ -4,6 +4,7 @@ model through llama.cpp and transformers."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,33 @@ async def test_transformers_generates_with_the_real_small_model(tmp_path: Path) 
     second = await again.complete(MESSAGES, max_tokens=8)
     await again.aclose()
     assert second.text == out.text  # greedy: the cached copy answers the same
+
+
+async def test_closing_llamacpp_mid_completion_never_blocks_the_event_loop(tmp_path: Path) -> None:
+    from models.backends.llamacpp_backend import LlamaCppBackend
+
+    started, release, closed = threading.Event(), threading.Event(), threading.Event()
+
+    class BusyModel:
+        """A completion that runs until released, as a long generation would."""
+
+        def create_chat_completion(self, **_: object) -> dict[str, object]:
+            started.set()
+            release.wait(10)
+            return {"choices": [{"message": {"content": "ok"}}], "usage": {}}
+
+        def close(self) -> None:
+            closed.set()
+
+    backend = LlamaCppBackend(model_path=tmp_path / "m.gguf")
+    backend._llm = BusyModel()  # loaded, as after the first draft
+    drafting = asyncio.create_task(backend.complete([ChatMessage("user", "hi")], max_tokens=4))
+    assert await asyncio.to_thread(started.wait, 5)  # the completion holds the model
+    closing = asyncio.create_task(backend.aclose())
+    await asyncio.sleep(0.05)
+    # The loop is free while close waits for the completion: this line runs at all.
+    assert not closing.done() and not closed.is_set()
+    release.set()
+    assert (await drafting).text == "ok"
+    await asyncio.wait_for(closing, 5)
+    assert closed.is_set()
