@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,7 @@ import numpy as np
 from bot.domain import Classification, Flag, Intent, IntentSpec, Sentiment
 from models import signals
 from models.base import ClassifyInput
-from models.encoder import ENCODER_NAME, Vectors, clean, encode, prepare
+from models.encoder import ENCODER_NAME, Encoder, Vectors, clean, prepare, shared_encoder
 from models.hate import HateThresholds, is_hate, threatens_group
 from models.language import detect_language
 from models.windows import sentence_split, windows
@@ -101,14 +102,10 @@ class ToneHeads:
         return _sigmoid(self._z("injection", x))
 
 
-_heads: ToneHeads | None = None
-
-
+@functools.cache
 def tone_heads() -> ToneHeads:
-    global _heads
-    if _heads is None:
-        _heads = ToneHeads.load()
-    return _heads
+    """The shipped heads, read and hash-checked once per process (read-only data)."""
+    return ToneHeads.load()
 
 
 def _profanity(texts: Sequence[str]) -> np.ndarray:
@@ -145,6 +142,9 @@ class EmbeddingClassifier:
         intents: Sequence[IntentSpec],
         batch_size: int = 64,
         thresholds: Mapping[str, float] | None = None,
+        *,
+        encoder: Encoder | None = None,
+        heads: ToneHeads | None = None,
     ) -> None:
         if not intents:
             raise ValueError("the classifier needs at least one intent")
@@ -156,10 +156,16 @@ class EmbeddingClassifier:
         self._specs = tuple(intents)
         self._intents: Any = None
         self._overrides = dict(thresholds or {})
+        self._encoder = encoder or shared_encoder()
+        self._heads = heads
+
+    @property
+    def heads(self) -> ToneHeads:
+        return self._heads or tone_heads()
 
     def thresholds(self) -> dict[str, float]:
         """The trained thresholds, with config.toml's overrides."""
-        return {**tone_heads().thresholds, **self._overrides}
+        return {**self.heads.thresholds, **self._overrides}
 
     def _intent_model(self) -> Any:
         """A multinomial logistic regression fitted on the policy's examples (and each
@@ -178,7 +184,7 @@ class EmbeddingClassifier:
                 ]:
                     texts.append(example)
                     owners.append(i)
-            vectors = encode(texts, batch_size=self.batch_size)
+            vectors = self._encoder.encode(texts, batch_size=self.batch_size)
             if len(set(owners)) == 1:
                 self._intents = _OneIntent()
             else:
@@ -195,10 +201,10 @@ class EmbeddingClassifier:
     def scores(self, texts: Sequence[str], *, ready: bool = False) -> list[Scores]:
         """The heads' raw outputs (also what evaluation reads); ``ready`` when the texts
         already went through ``encoder.prepare``."""
-        heads = tone_heads()
+        heads = self.heads
         model = self._intent_model()
         prepared = list(texts) if ready else [prepare(t) for t in texts]
-        x = encode(prepared, batch_size=self.batch_size)
+        x = self._encoder.encode(prepared, batch_size=self.batch_size)
         intent = model.predict_proba(x)
         sentiment = heads.sentiment(x)
         profanity = _profanity(prepared)

