@@ -291,30 +291,9 @@ class DiscordAdapter:
         logged and the connection is opened again, with backoff. A refused token or intent
         stops the adapter for good: retrying cannot fix it, an admin must."""
         assert self._client is not None
-        delay = self._retry_delay
         try:
             await self._client.login(self._token)
-            while not self._client.is_closed():
-                try:
-                    await self._client.connect(reconnect=True)
-                except discord.ConnectionClosed as exc:
-                    if exc.code in FATAL_CLOSE_CODES:
-                        self._fatal, self._permanent = FATAL_CLOSE_CODES[exc.code], True
-                        return
-                    raise
-                except (discord.PrivilegedIntentsRequired, discord.LoginFailure):
-                    raise
-                except Exception as exc:
-                    self._connected = False
-                    if self._client.ws is not None:  # stops its heartbeat thread too
-                        with contextlib.suppress(Exception):
-                            await self._client.ws.close(code=4000)
-                    self._last_error = f"gateway: {exc.__class__.__name__}: {self._text(exc)}"
-                    log.exception("discord: gateway failed; reconnecting in %.0fs", delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 60.0)
-                else:
-                    return
+            await self._stay_connected()
         except discord.PrivilegedIntentsRequired:
             self._fatal, self._permanent = FATAL_CLOSE_CODES[4014], True
         except discord.LoginFailure as exc:
@@ -326,6 +305,35 @@ class DiscordAdapter:
             if self._fatal:
                 self._last_error = self._fatal
                 log.error("discord adapter stopped: %s", self._fatal)
+
+    async def _stay_connected(self) -> None:
+        assert self._client is not None
+        delay = self._retry_delay
+        while not self._client.is_closed():
+            try:
+                await self._client.connect(reconnect=True)
+            except discord.ConnectionClosed as exc:
+                if exc.code in FATAL_CLOSE_CODES:
+                    self._fatal, self._permanent = FATAL_CLOSE_CODES[exc.code], True
+                    return
+                raise
+            except (discord.PrivilegedIntentsRequired, discord.LoginFailure):
+                raise
+            except Exception as exc:
+                await self._gateway_failed(exc, delay)
+                delay = min(delay * 2, 60.0)
+            else:
+                return
+
+    async def _gateway_failed(self, exc: Exception, delay: float) -> None:
+        assert self._client is not None
+        self._connected = False
+        if self._client.ws is not None:  # stops its heartbeat thread too
+            with contextlib.suppress(Exception):
+                await self._client.ws.close(code=4000)
+        self._last_error = f"gateway: {exc.__class__.__name__}: {self._text(exc)}"
+        log.exception("discord: gateway failed; reconnecting in %.0fs", delay)
+        await asyncio.sleep(delay)
 
     async def stop(self) -> None:
         if self._catch_up_task is not None:
@@ -532,31 +540,31 @@ class DiscordAdapter:
                     mention_author=False,
                     allowed_mentions=discord.AllowedMentions.none(),
                 )
-            except discord.RateLimited as exc:
-                if ids:
-                    raise DeliveryFailed(
-                        f"rate limited after {len(ids)} part(s)", permanent=True
-                    ) from None
-                raise DeliveryFailed("discord rate limit", retry_after=exc.retry_after) from None
-            except discord.Forbidden as exc:
-                raise DeliveryFailed(
-                    f"discord: missing permission ({self._text(exc)})", permanent=True
-                ) from None
-            except discord.NotFound as exc:
-                raise DeliveryFailed(f"discord: {self._text(exc)}", permanent=True) from None
-            except discord.DiscordServerError as exc:
-                raise DeliveryUnknown(f"discord server error {exc.status}") from None
-            except discord.HTTPException as exc:
-                if exc.status == 401:
-                    self._last_error = "token refused"
-                    raise AdapterUnhealthy(
-                        "discord: the bot token was refused", permanent=True
-                    ) from None
-                raise DeliveryFailed(f"discord: {self._text(exc)}", permanent=True) from None
-            except (TimeoutError, OSError) as exc:
-                raise DeliveryUnknown(f"discord: {exc.__class__.__name__}") from None
+            except (discord.RateLimited, discord.HTTPException, TimeoutError, OSError) as exc:
+                raise self._send_error(exc, parts_sent=len(ids)) from None
             ids.append(str(sent.id))
         return DeliveryReceipt(Platform.DISCORD, tuple(ids), datetime.now(UTC), permalink=None)
+
+    def _send_error(self, exc: Exception, *, parts_sent: int) -> Exception:
+        """What a failed post means for the outbox: retry later, give up, or ask first."""
+        if isinstance(exc, discord.RateLimited):
+            if parts_sent:
+                return DeliveryFailed(f"rate limited after {parts_sent} part(s)", permanent=True)
+            return DeliveryFailed("discord rate limit", retry_after=exc.retry_after)
+        if isinstance(exc, discord.Forbidden):
+            return DeliveryFailed(
+                f"discord: missing permission ({self._text(exc)})", permanent=True
+            )
+        if isinstance(exc, discord.NotFound):
+            return DeliveryFailed(f"discord: {self._text(exc)}", permanent=True)
+        if isinstance(exc, discord.DiscordServerError):
+            return DeliveryUnknown(f"discord server error {exc.status}")
+        if isinstance(exc, discord.HTTPException):
+            if exc.status == 401:
+                self._last_error = "token refused"
+                return AdapterUnhealthy("discord: the bot token was refused", permanent=True)
+            return DeliveryFailed(f"discord: {self._text(exc)}", permanent=True)
+        return DeliveryUnknown(f"discord: {exc.__class__.__name__}")
 
     async def find_sent(self, reply: OutboundReply) -> DeliveryReceipt | None:
         """After an unknown outcome: look for the reply in the channel (the bot's messages
