@@ -12,7 +12,7 @@ from bot.config import Config
 from bot.domain import Platform
 from bot.errors import TactlineError
 from bot.policy import load_policy
-from models.base import ClassifyInput
+from models.base import Classifier, ClassifyInput
 
 MAX_TEXT = 100_000  # longer texts are classified on their beginning (the encoder reads less)
 
@@ -54,24 +54,46 @@ def _progress(total: int) -> Any:
     return progress
 
 
+class _Output:
+    """Classifies what it is given in batches and prints one JSON line per input line, in
+    input order (a line that cannot be read prints its error line in its place)."""
+
+    def __init__(self, classifier: Classifier, batch: int, progress: Any) -> None:
+        self._classifier = classifier
+        self._batch = batch
+        self._progress = progress
+        self._pending: list[tuple[Any, ClassifyInput]] = []
+        self.bad = 0
+
+    async def add(self, item_id: Any, item: ClassifyInput) -> None:
+        self._pending.append((item_id, item))
+        if len(self._pending) >= self._batch:
+            await self.flush()
+
+    async def error(self, lineno: int, exc: ValueError) -> None:
+        await self.flush()
+        self.bad += 1
+        print(f"tactline classify: {exc}", file=sys.stderr)
+        print(json.dumps({"id": None, "line": lineno, "error": str(exc)}))
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        results = await self._classifier.classify([p[1] for p in self._pending])
+        for (item_id, _), c in zip(self._pending, results, strict=True):
+            print(json.dumps({"id": item_id, **c.as_json()}, ensure_ascii=False))
+        if self._progress is not None:
+            self._progress.advance(0, len(self._pending))
+        self._pending.clear()
+        sys.stdout.flush()
+
+
 async def classify(args: argparse.Namespace, config: Config) -> int:
     policy = load_policy(config.resolve(config.policies.path))
     classifier = default_classifier_factory(config)(policy.intents)
-    batch = args.batch or config.models.classifier.batch_size
     lines = sys.stdin.read().splitlines()
-    pending: list[tuple[int, Any, ClassifyInput]] = []
-    bad = 0
     progress = _progress(len(lines))
-
-    async def flush() -> None:
-        results = await classifier.classify([p[2] for p in pending])
-        for (_, item_id, _), c in zip(pending, results, strict=True):
-            print(json.dumps({"id": item_id, **c.as_json()}, ensure_ascii=False))
-        if progress is not None:
-            progress.advance(0, len(pending))
-        pending.clear()
-        sys.stdout.flush()
-
+    out = _Output(classifier, args.batch or config.models.classifier.batch_size, progress)
     try:
         for lineno, line in enumerate(lines, 1):
             if not line.strip():
@@ -79,20 +101,13 @@ async def classify(args: argparse.Namespace, config: Config) -> int:
             try:
                 item_id, item = parse_line(line, lineno)
             except ValueError as exc:
-                if pending:
-                    await flush()
-                bad += 1
-                print(f"tactline classify: {exc}", file=sys.stderr)
-                print(json.dumps({"id": None, "line": lineno, "error": str(exc)}))
+                await out.error(lineno, exc)
                 continue
-            pending.append((lineno, item_id, item))
-            if len(pending) >= batch:
-                await flush()
-        if pending:
-            await flush()
+            await out.add(item_id, item)
+        await out.flush()
     finally:
         if progress is not None:
             progress.stop()
-    if bad:
-        raise TactlineError(f"{bad} input line(s) could not be read (see the error lines)")
+    if out.bad:
+        raise TactlineError(f"{out.bad} input line(s) could not be read (see the error lines)")
     return 0

@@ -42,56 +42,70 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=evaluate)
 
 
-async def evaluate(args: argparse.Namespace, config: Config) -> int:
-    from models.classifier import EmbeddingClassifier
-    from models.evaluation import KNOWN, TASKS, predict, predict_product_toxic, read, score
-
-    data: Path = args.data
-    if not data.is_dir():  # noqa: ASYNC240 - a CLI reading local files before any I/O loop
+def _sets(data: Path, split: str, task: str) -> list[tuple[str, Path, str]]:
+    """(name, folder, task) of each labelled set to score: the folder itself, or the known
+    sets under it."""
+    if not data.is_dir():
         raise TactlineError(f"{data}: no such folder of labelled data")
-    if (data / f"{args.split}_labels.txt").is_file():
-        if args.task == "all":
+    if (data / f"{split}_labels.txt").is_file():
+        if task == "all":
             raise TactlineError(
                 "say what the labels are with --task sentiment|offensive|irony|hate"
             )
-        sets = [(data.name, data, args.task)]
-    else:
-        sets = [
-            (name, data / name, task)
-            for name, task in KNOWN.items()
-            if (data / name / f"{args.split}_labels.txt").is_file() and args.task in ("all", task)
-        ]
-        if not sets and args.task not in ("all", "own"):
-            raise TactlineError(f"{data}: no {args.split} split of a known task found")
+        return [(data.name, data, task)]
+    from models.evaluation import KNOWN
+
+    sets = [
+        (name, data / name, known)
+        for name, known in KNOWN.items()
+        if (data / name / f"{split}_labels.txt").is_file() and task in ("all", known)
+    ]
+    if not sets and task not in ("all", "own"):
+        raise TactlineError(f"{data}: no {split} split of a known task found")
+    return sets
+
+
+def _print_set(
+    classifier: Any, name: str, folder: Path, task: str, args: argparse.Namespace
+) -> None:
+    from models.evaluation import TASKS, predict, predict_product_toxic, read, score
+
+    try:
+        texts, truth = read(folder, args.split)
+    except (OSError, ValueError) as exc:
+        raise TactlineError(str(exc)) from None
+    if args.limit:
+        texts, truth = texts[: args.limit], truth[: args.limit]
+    s = score(name, task, truth, predict(classifier, task, texts))
+    extra = f"  F1({TASKS[task][1]}) {s.positive_f1:.3f}" if s.positive_f1 is not None else ""
+    print(
+        f"{name} [{task}, {args.split}, n={s.n}]  macro-F1 {s.macro_f1:.3f}  "
+        f"macro-recall {s.macro_recall:.3f}  accuracy {s.accuracy:.3f}{extra}"
+    )
+    width = max(len(x) for x in s.labels) + 2
+    print(" " * (width + 6) + "".join(f"{x:>{width}}" for x in s.labels) + "   (predicted)")
+    for i, label in enumerate(s.labels):
+        row = "".join(f"{v:>{width}}" for v in s.confusion[i])
+        print(f"  true {label:<{width}}{row}")
+    if task == "offensive":
+        p = score(name, task, truth, predict_product_toxic(classifier, texts))
+        print(
+            "  the product's `toxic` decision (aimed at someone, not counter-speech): "
+            f"macro-F1 "
+            f"{p.macro_f1:.3f}, F1(offensive) {p.positive_f1:.3f}"
+        )
+    print()
+
+
+async def evaluate(args: argparse.Namespace, config: Config) -> int:
+    from models.classifier import EmbeddingClassifier
+
+    sets = _sets(args.data, args.split, args.task)
     policy = load_policy(config.resolve(config.policies.path))
     classifier = default_classifier_factory(config)(policy.intents)
     assert isinstance(classifier, EmbeddingClassifier)
     for name, folder, task in sets:
-        try:
-            texts, truth = read(folder, args.split)
-        except (OSError, ValueError) as exc:
-            raise TactlineError(str(exc)) from None
-        if args.limit:
-            texts, truth = texts[: args.limit], truth[: args.limit]
-        s = score(name, task, truth, predict(classifier, task, texts))
-        extra = f"  F1({TASKS[task][1]}) {s.positive_f1:.3f}" if s.positive_f1 is not None else ""
-        print(
-            f"{name} [{task}, {args.split}, n={s.n}]  macro-F1 {s.macro_f1:.3f}  "
-            f"macro-recall {s.macro_recall:.3f}  accuracy {s.accuracy:.3f}{extra}"
-        )
-        width = max(len(x) for x in s.labels) + 2
-        print(" " * (width + 6) + "".join(f"{x:>{width}}" for x in s.labels) + "   (predicted)")
-        for i, label in enumerate(s.labels):
-            row = "".join(f"{v:>{width}}" for v in s.confusion[i])
-            print(f"  true {label:<{width}}{row}")
-        if task == "offensive":
-            p = score(name, task, truth, predict_product_toxic(classifier, texts))
-            print(
-                "  the product's `toxic` decision (aimed at someone, not counter-speech): "
-                f"macro-F1 "
-                f"{p.macro_f1:.3f}, F1(offensive) {p.positive_f1:.3f}"
-            )
-        print()
+        _print_set(classifier, name, folder, task, args)
     if args.task in ("all", "own"):
         _own_sets(args.own, classifier, [i.name for i in policy.intents])
     return 0
