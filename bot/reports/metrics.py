@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from bot.store.approvals import AUTOSEND_ACTOR
+from bot.store.reporting import ReportRows, report_rows
+from bot.store.store import Store
 
-from bot.store import schema as t
-from bot.store.store import AUTOSEND_ACTOR, Store
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,125 +74,42 @@ def changed_share(before: str, after: str) -> float:
 
 
 async def build_report(store: Store, since: datetime, until: datetime) -> Report:
-    m, d, a, o, al = t.messages.c, t.drafts.c, t.approvals.c, t.outbox.c, t.alerts.c
-    async with store.connect() as conn:
-        messages = [
-            dict(r._mapping)
-            for r in await conn.execute(
-                select(
-                    m.id,
-                    m.platform,
-                    m.channel_id,
-                    m.channel_name,
-                    m.sent_at,
-                    m.received_at,
-                    m.language,
-                    m.intent,
-                    m.sentiment,
-                    m.toxic,
-                    m.toxicity,
-                    m.action,
-                    m.group,
-                    m.urgent,
-                )
-                .where(m.received_at >= since, m.received_at < until)
-                .order_by(m.id)
-            )
-        ]
-        ids = [row["id"] for row in messages]
-        drafts = (
-            [
-                dict(r._mapping)
-                for r in await conn.execute(
-                    select(
-                        d.id,
-                        d.message_id,
-                        d.version,
-                        d.text,
-                        d.status,
-                        d.group,
-                        d.created_at,
-                        d.seconds,
-                        d.model,
-                    )
-                    .where(d.message_id.in_(ids))
-                    .order_by(d.id)
-                )
-            ]
-            if ids
-            else []
-        )
-        draft_ids = [row["id"] for row in drafts]
-        approvals = (
-            [
-                dict(r._mapping)
-                for r in await conn.execute(
-                    select(
-                        a.id,
-                        a.draft_id,
-                        a.actor,
-                        a.at,
-                        a.verdict,
-                        a.edited_text,
-                        a.reason,
-                        a.target_group,
-                    )
-                    .where(a.draft_id.in_(draft_ids))
-                    .order_by(a.id)
-                )
-            ]
-            if draft_ids
-            else []
-        )
-        posts = (
-            [
-                dict(r._mapping)
-                for r in await conn.execute(
-                    select(
-                        o.id,
-                        o.draft_id,
-                        o.platform,
-                        o.conversation,
-                        o.status,
-                        o.created_at,
-                        o.sent_at,
-                    )
-                    .where(o.draft_id.in_(draft_ids))
-                    .order_by(o.id)
-                )
-            ]
-            if draft_ids
-            else []
-        )
-        alerts = [
-            dict(r._mapping)
-            for r in await conn.execute(
-                select(al.id, al.kind, al.key, al.first_at, al.last_at, al.count, al.summary)
-                .where(al.first_at >= since, al.first_at < until)
-                .order_by(al.id)
-            )
-        ]
-    return compute(since, until, messages, drafts, approvals, posts, alerts)
+    return compute(since, until, await report_rows(store.db, since, until))
 
 
-def compute(
-    since: datetime,
-    until: datetime,
-    messages: list[dict[str, Any]],
-    drafts: list[dict[str, Any]],
-    approvals: list[dict[str, Any]],
-    posts: list[dict[str, Any]],
-    alerts: list[dict[str, Any]],
-) -> Report:
-    r = Report(since=since, until=until, messages=len(messages))
+def compute(since: datetime, until: datetime, rows: ReportRows) -> Report:
+    """Every figure of the report from the period's rows."""
+    r = Report(since=since, until=until, messages=len(rows.messages))
     r.tables = {
-        "messages": messages,
-        "drafts": drafts,
-        "approvals": approvals,
-        "posts": posts,
-        "alerts": alerts,
+        "messages": rows.messages,
+        "drafts": rows.drafts,
+        "approvals": rows.approvals,
+        "posts": rows.posts,
+        "alerts": rows.alerts,
     }
-    by_id = {row["id"]: row for row in messages}
+    by_id = {row["id"]: row for row in rows.messages}
+    draft_by_id = {dr["id"]: dr for dr in rows.drafts}
+    _volumes(r, rows.messages)
+    r.time_to_first_draft = _time_to_first_draft(rows.drafts, by_id)
+    first_verdict = _verdicts(r, rows.approvals)
+    r.time_to_approval = _time_to_approval(first_verdict, draft_by_id)
+    r.edit_change = Timing.of(
+        [
+            changed_share(draft_by_id[ap["draft_id"]]["text"] or "", ap["edited_text"] or "")
+            for ap in rows.approvals
+            if ap["verdict"] == "edit" and ap["edited_text"] is not None
+        ]
+    )
+    first_post = _posts(r, rows.posts, draft_by_id)
+    r.time_to_first_response = _time_to_first_response(first_post, by_id)
+    decided = {draft_by_id[ap["draft_id"]]["message_id"] for ap in first_verdict.values()}
+    _critical(r, rows.messages, set(first_post), decided)
+    r.alerts = Counter(al["kind"] for al in rows.alerts)
+    return r
+
+
+def _volumes(r: Report, messages: list[Row]) -> None:
+    """Messages per day and platform, intents, sentiment per day, the toxic share."""
     toxic_by_day: dict[date, list[bool]] = defaultdict(list)
     for row in messages:
         day = row["sent_at"].date()
@@ -206,17 +124,23 @@ def compute(
     flags = [x for v in toxic_by_day.values() for x in v]
     r.toxic_share = sum(flags) / len(flags) if flags else 0.0
 
-    first_draft: dict[int, dict[str, Any]] = {}
+
+def _time_to_first_draft(drafts: list[Row], by_id: dict[int, Row]) -> dict[str, Timing]:
+    """From a message's arrival to its first draft, by platform."""
+    first_draft: dict[int, Row] = {}
     for dr in drafts:
         first_draft.setdefault(dr["message_id"], dr)
     waits: dict[str, list[float]] = defaultdict(list)
     for mid, dr in first_draft.items():
         msg = by_id[mid]
         waits[msg["platform"]].append((dr["created_at"] - msg["received_at"]).total_seconds())
-    r.time_to_first_draft = {k: Timing.of(v) for k, v in sorted(waits.items())}
+    return {k: Timing.of(v) for k, v in sorted(waits.items())}
 
-    draft_by_id = {dr["id"]: dr for dr in drafts}
-    first_verdict: dict[int, dict[str, Any]] = {}
+
+def _verdicts(r: Report, approvals: list[Row]) -> dict[int, Row]:
+    """Count human verdicts, rejection reasons and autosends; each draft's first human
+    verdict."""
+    first_verdict: dict[int, Row] = {}
     for ap in approvals:
         if ap["actor"] == AUTOSEND_ACTOR:
             r.auto_sent += 1
@@ -225,18 +149,22 @@ def compute(
         r.verdicts[ap["verdict"]] += 1
         if ap["verdict"] == "reject":
             r.rejection_reasons[(ap["reason"] or "(no reason given)").strip()] += 1
-    approval_waits: dict[str, list[float]] = defaultdict(list)
+    return first_verdict
+
+
+def _time_to_approval(
+    first_verdict: dict[int, Row], draft_by_id: dict[int, Row]
+) -> dict[str, Timing]:
+    """From a draft to its first human verdict, by approver group."""
+    waits: dict[str, list[float]] = defaultdict(list)
     for draft_id, ap in first_verdict.items():
         dr = draft_by_id[draft_id]
-        approval_waits[dr["group"]].append((ap["at"] - dr["created_at"]).total_seconds())
-    r.time_to_approval = {k: Timing.of(v) for k, v in sorted(approval_waits.items())}
-    changes = [
-        changed_share(draft_by_id[ap["draft_id"]]["text"] or "", ap["edited_text"] or "")
-        for ap in approvals
-        if ap["verdict"] == "edit" and ap["edited_text"] is not None
-    ]
-    r.edit_change = Timing.of(changes)
+        waits[dr["group"]].append((ap["at"] - dr["created_at"]).total_seconds())
+    return {k: Timing.of(v) for k, v in sorted(waits.items())}
 
+
+def _posts(r: Report, posts: list[Row], draft_by_id: dict[int, Row]) -> dict[int, datetime]:
+    """Count posts per channel; the time of each message's first post."""
     first_post: dict[int, datetime] = {}
     for p in posts:
         if p["status"] != "sent" or p["sent_at"] is None:
@@ -248,21 +176,28 @@ def compute(
         r.posts_by_channel[
             f"{p['platform']} #{conv.get('channel_name') or conv.get('channel_id')}"
         ] += 1
+    return first_post
+
+
+def _time_to_first_response(
+    first_post: dict[int, datetime], by_id: dict[int, Row]
+) -> dict[str, Timing]:
+    """From a message being sent to the first reply posted, by platform and group."""
     response: dict[str, list[float]] = defaultdict(list)
     for mid, at in first_post.items():
         msg = by_id[mid]
         key = f"{msg['platform']} / {msg['group'] or '-'}"
         response[key].append((at - msg["sent_at"]).total_seconds())
-    r.time_to_first_response = {k: Timing.of(v) for k, v in sorted(response.items())}
+    return {k: Timing.of(v) for k, v in sorted(response.items())}
 
-    decided_messages = {draft_by_id[ap["draft_id"]]["message_id"] for ap in first_verdict.values()}
+
+def _critical(r: Report, messages: list[Row], answered: set[int], decided: set[int]) -> None:
+    """Urgent messages: how many, how many answered, how many handled by a human."""
     for msg in messages:
         if not msg["urgent"]:
             continue
         r.critical += 1
-        if msg["id"] in first_post:
+        if msg["id"] in answered:
             r.critical_answered += 1
-        if msg["id"] in first_post or msg["id"] in decided_messages:
+        if msg["id"] in answered or msg["id"] in decided:
             r.critical_handled += 1
-    r.alerts = Counter(al["kind"] for al in alerts)
-    return r

@@ -8,10 +8,9 @@ import logging
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy import func, select
 
-from bot.store import schema as t
-from bot.store.store import Store, utcnow
+from bot.store.reporting import scrape_figures
+from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -41,37 +40,14 @@ async def exposition(store: Store) -> str:
         kind, _, status = key.partition("/")
         jobs.append((f'{{kind="{_label(kind)}",status="{_label(status)}"}}', float(value)))
     metric("tactline_jobs", "gauge", "queue depth per job kind and state", jobs)
-    m, d, a = t.messages.c, t.drafts.c, t.alerts.c
-    async with store.connect() as conn:
-        per_platform = (
-            await conn.execute(select(m.platform, func.count()).group_by(m.platform))
-        ).all()
-        seconds = (
-            (
-                await conn.execute(
-                    select(d.seconds).where(
-                        d.created_at >= utcnow() - timedelta(hours=1), d.seconds.is_not(None)
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-        failed = await conn.scalar(
-            select(func.count()).select_from(t.outbox).where(t.outbox.c.last_error.is_not(None))
-        )
-        alerts = (
-            await conn.execute(
-                select(a.kind, func.count()).where(a.status == "open").group_by(a.kind)
-            )
-        ).all()
+    figures = await scrape_figures(store.db, draft_window=timedelta(hours=1))
     metric(
         "tactline_messages_received_total",
         "counter",
         "messages stored, by platform",
-        [(f'{{platform="{_label(p)}"}}', float(n)) for p, n in per_platform],
+        [(f'{{platform="{_label(p)}"}}', float(n)) for p, n in figures.messages_by_platform],
     )
-    ordered = sorted(float(s) for s in seconds)
+    ordered = sorted(figures.draft_seconds)
     quantiles = []
     for q in (0.5, 0.95):
         if ordered:
@@ -84,13 +60,13 @@ async def exposition(store: Store) -> str:
         "tactline_delivery_errors",
         "gauge",
         "outbox rows whose last attempt failed",
-        [("", float(failed or 0))],
+        [("", float(figures.delivery_errors))],
     )
     metric(
         "tactline_open_alerts",
         "gauge",
         "open alerts by kind",
-        [(f'{{kind="{_label(k)}"}}', float(n)) for k, n in alerts],
+        [(f'{{kind="{_label(k)}"}}', float(n)) for k, n in figures.open_alerts_by_kind],
     )
     return "\n".join(lines) + "\n"
 
