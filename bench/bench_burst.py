@@ -119,7 +119,7 @@ async def measure(runner: Runner, label: str) -> dict[str, list[float]]:
             await app.store.upgrade()
             await fake.start(app.sink)
             stop = asyncio.Event()
-            task = asyncio.create_task(runner(app, stop))
+            task: asyncio.Task[None] = asyncio.ensure_future(runner(app, stop))
             # Warm-up: the models load on the first message, not in the figures.
             warm = "How do I change my password?"
             await fake.inject(make_message(warm, message_id="warm", author="warm"))

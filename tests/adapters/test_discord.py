@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -48,10 +49,10 @@ async def server() -> AsyncIterator[DiscordServer]:
     await s.stop()
 
 
-def adapter_for(server: DiscordServer, **kw: object) -> DiscordAdapter:
+def adapter_for(server: DiscordServer, **kw: Any) -> DiscordAdapter:
     config = DiscordAdapterConfig(
         enabled=True, api_base_url=server.api, gateway_url=server.gateway, **kw
-    )  # type: ignore[arg-type]
+    )
     return DiscordAdapter(
         config, token=server.token, identify_delay=0.0, ready_timeout=10, retry_delay=0.1
     )

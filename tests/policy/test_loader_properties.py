@@ -297,7 +297,7 @@ def test_a_value_of_the_wrong_kind_names_the_file_key_and_line(
     mine = [p for p in outcome.problems if Path(p.path).name == name and key in p.reason]
     assert mine, ([str(p) for p in outcome.problems], key)
     # Tables are written inline: the line is the top-level key's, after the comment.
-    line = comment.count("\n") + list(doc).index(path[0]) + 1
+    line = comment.count("\n") + list(doc).index(str(path[0])) + 1
     assert any(p.line == line for p in mine), ([str(p) for p in mine], line)
 
 

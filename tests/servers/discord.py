@@ -65,7 +65,7 @@ class DiscordServer:
     resumes: int = 0
     port: int = 0
     heartbeat_ms: int = 500  # Discord says ~41,250; short here so heartbeats happen in tests
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(10_000))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(10_000))
     _sessions: dict[str, Session] = field(default_factory=dict)
     _ws: web.WebSocketResponse | None = None
     _session: Session | None = None

@@ -42,7 +42,7 @@ class SlackServer:
     )
     users: dict[str, str] = field(default_factory=dict)  # U… -> display name
     _runner: web.AppRunner | None = None
-    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     port: int = 0
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
@@ -87,7 +87,7 @@ class SlackServer:
         elif request.content_type == "application/json":
             args = await request.json()
         else:
-            args = dict(await request.post())
+            args = {k: str(v) for k, v in (await request.post()).items()}
             for key in ("blocks", "view", "attachments", "metadata"):
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])

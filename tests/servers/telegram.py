@@ -27,8 +27,8 @@ class TelegramServer:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     port: int = 0
     _faults: dict[str, list[tuple[int, str, int | None]]] = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
-    _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _new: asyncio.Event = field(default_factory=asyncio.Event)
 
