@@ -17,6 +17,7 @@ import traceback
 
 from bot.config import WorkersConfig
 from bot.delivery import Deliverer
+from bot.every import wait_or_stop
 from bot.pipeline import Pipeline
 from bot.redact import exception_text
 from bot.store.store import ClaimedJob, Store
@@ -50,14 +51,13 @@ class Worker:
         pipeline: Pipeline,
         deliverer: Deliverer,
         config: WorkersConfig,
-        name: str | None = None,
         batch_size: int = 16,
     ) -> None:
         self._store = store
         self._pipeline = pipeline
         self._deliverer = deliverer
         self._config = config
-        self.name = name or worker_name()
+        self.name = worker_name()
         self._batch_size = batch_size
         self._started = False
 
@@ -218,10 +218,7 @@ class Worker:
                     stop.set()
                     return
                 if n == 0:
-                    try:
-                        await asyncio.wait_for(stop.wait(), self._config.poll_interval)
-                    except TimeoutError:
-                        pass
+                    await wait_or_stop(stop, self._config.poll_interval)
 
         async with asyncio.TaskGroup() as tg:
             for kind in lanes:

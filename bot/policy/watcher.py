@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.errors import PolicyErrors
+from bot.every import Pace, run_every
 from bot.policy.loader import Policy, load_policy
 
 log = logging.getLogger(__name__)
@@ -85,12 +86,12 @@ class PolicyWatcher:
         return True
 
     async def run(self, *, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
-            if stop.is_set():
-                return
-            try:
-                await self.reload_now()
-            except Exception:  # a watcher must not take the service down
-                log.exception("policy reload failed unexpectedly; keeping the current policy")
+        """Poll every ``interval`` seconds until ``stop``; an unexpected failure of a reload
+        is logged and the current policy stays (a watcher must not take the service down)."""
+        await run_every(
+            self.interval,
+            self.reload_now,
+            stop=stop,
+            what="policy reload (the current policy stays)",
+            pace=Pace(wait_first=True),
+        )
