@@ -22,8 +22,9 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Protocol, TypedDict, Unpack
 
 from adapters.base import Adapter
 from bot.approval import ApprovalChannel
@@ -46,121 +47,168 @@ class DeliveryOutcome:
     error: str | None = None
 
 
+class AdapterLookup(Protocol):
+    """Who posts to a platform: the adapter supervisor (``bot.supervisor``), which knows
+    which adapters are running."""
+
+    def adapter_for(self, platform: Platform) -> Adapter | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long a reply is retried: the admins are told after ``max_attempts`` tries, it is
+    given up after ``patience``; backoff from ``base_backoff`` doubling to ``max_backoff``."""
+
+    max_attempts: int = 5
+    patience: timedelta = timedelta(hours=6)
+    base_backoff: float = 5.0
+    max_backoff: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failed attempt. ``delay``: when the platform said when (Retry-After).
+    ``maybe_sent`` (by default: not ``definitely_unsent``): the platform may have the reply."""
+
+    attempts: int
+    error: str
+    delay: float | None = None
+    definitely_unsent: bool = False
+    maybe_sent: bool | None = None
+
+    @property
+    def unknown(self) -> bool:
+        return not self.definitely_unsent if self.maybe_sent is None else self.maybe_sent
+
+
+class RetryOverrides(TypedDict, total=False):
+    max_attempts: int
+    patience: timedelta
+    base_backoff: float
+    max_backoff: float
+
+
+class FixedAdapters:
+    """Adapters by platform, all taken as running (a caller that started them itself)."""
+
+    def __init__(self, adapters: Mapping[Platform, Adapter]) -> None:
+        self._adapters = dict(adapters)
+
+    def adapter_for(self, platform: Platform) -> Adapter | None:
+        return self._adapters.get(platform)
+
+
 class Deliverer:
+    """Posts one outbox row per call; ``adapters`` says who posts to a platform now."""
+
     def __init__(
         self,
         *,
         store: Store,
-        adapters: Mapping[Platform, Adapter],
+        adapters: AdapterLookup | Mapping[Platform, Adapter],
         approvals: ApprovalChannel,
-        max_attempts: int = 5,
-        patience: timedelta = timedelta(hours=6),
-        base_backoff: float = 5.0,
-        max_backoff: float = 300.0,
+        retry: RetryPolicy = RetryPolicy(),
+        **overrides: Unpack[RetryOverrides],
     ) -> None:
         self._store = store
-        self._adapters = adapters
+        self._adapters = FixedAdapters(adapters) if isinstance(adapters, Mapping) else adapters
         self._approvals = approvals
-        self._max_attempts = max_attempts
-        self._patience = patience
-        self._base_backoff = base_backoff
-        self._max_backoff = max_backoff
+        self._retry = replace(retry, **overrides)
 
     async def deliver(self, outbox_id: int) -> DeliveryOutcome:
         item = await self._store.outbox_item(outbox_id)
         if item.status in ("sent", "failed", "stale"):
             return DeliveryOutcome(done=True)
         if item.source_deleted or item.source_edited:
-            what = "deleted" if item.source_deleted else "edited"
-            await self._store.mark_outbox(
-                outbox_id, status="stale", error=f"source message {what} before posting"
-            )
-            await self._approvals.delivery_result(
-                item.draft_id, None, f"not posted: the source message was {what} meanwhile"
-            )
-            return DeliveryOutcome(done=True)
-        adapter = self._adapters.get(item.reply.conversation.platform)
+            return await self._stale(item)
+        adapter = self._adapters.adapter_for(item.reply.conversation.platform)
         if adapter is None:
             missing = f"no {item.reply.conversation.platform} adapter is running"
             unknown = item.status == "sending"  # an earlier attempt may have posted it
-            return await self._fail_later(item, item.attempts, missing, 60.0, maybe_sent=unknown)
+            return await self._fail_later(
+                item, Failure(item.attempts, missing, 60.0, maybe_sent=unknown)
+            )
         if item.status == "sending":
             # The previous attempt's outcome is unknown: reconcile before resending.
-            try:
-                receipt = await adapter.find_sent(item.reply)
-            except DeliveryFailed as exc:
-                if exc.permanent:  # the platform cannot tell: a human decides (Telegram)
-                    return await self._give_up(item, exception_text(exc), maybe_sent=True)
-                return await self._fail_later(
-                    item, item.attempts, f"reconciliation failed: {exception_text(exc)}", None
-                )
-            except DeliveryUnknown as exc:
-                return await self._fail_later(
-                    item, item.attempts, f"reconciliation failed: {exception_text(exc)}", None
-                )
-            if receipt is not None:
-                log.info("outbox %d was already posted; recording it", outbox_id)
-                await self._store.mark_sent(outbox_id, receipt, reconciled=True)
-                await self._approvals.delivery_result(item.draft_id, receipt, None)
-                return DeliveryOutcome(done=True)
-        await self._store.mark_sending(outbox_id)
+            reconciled = await self._reconcile(item, adapter)
+            if reconciled is not None:
+                return reconciled
+        return await self._send(item, adapter)
+
+    async def _stale(self, item: OutboxItem) -> DeliveryOutcome:
+        what = "deleted" if item.source_deleted else "edited"
+        await self._store.mark_outbox(
+            item.id, status="stale", error=f"source message {what} before posting"
+        )
+        await self._approvals.delivery_result(
+            item.draft_id, None, f"not posted: the source message was {what} meanwhile"
+        )
+        return DeliveryOutcome(done=True)
+
+    async def _reconcile(self, item: OutboxItem, adapter: Adapter) -> DeliveryOutcome | None:
+        """Ask the platform whether the reply is there: an outcome, or None to send it."""
+        try:
+            receipt = await adapter.find_sent(item.reply)
+        except DeliveryFailed as exc:
+            if exc.permanent:  # the platform cannot tell: a human decides (Telegram)
+                return await self._give_up(item, exception_text(exc), maybe_sent=True)
+            error = f"reconciliation failed: {exception_text(exc)}"
+            return await self._fail_later(item, Failure(item.attempts, error))
+        except DeliveryUnknown as exc:
+            error = f"reconciliation failed: {exception_text(exc)}"
+            return await self._fail_later(item, Failure(item.attempts, error))
+        if receipt is None:
+            return None
+        log.info("outbox %d was already posted; recording it", item.id)
+        await self._store.mark_sent(item.id, receipt, reconciled=True)
+        await self._approvals.delivery_result(item.draft_id, receipt, None)
+        return DeliveryOutcome(done=True)
+
+    async def _send(self, item: OutboxItem, adapter: Adapter) -> DeliveryOutcome:
+        await self._store.mark_sending(item.id)
+        attempts = item.attempts + 1
         try:
             receipt = await adapter.send(item.reply)
         except DeliveryUnknown as exc:  # stays "sending": the next try reconciles first
-            return await self._fail_later(
-                item, item.attempts + 1, f"unknown outcome: {exception_text(exc)}", None
-            )
+            error = f"unknown outcome: {exception_text(exc)}"
+            return await self._fail_later(item, Failure(attempts, error))
         except AdapterUnhealthy as exc:
             error = f"adapter unhealthy: {exception_text(exc)}"
             if exc.permanent:
                 return await self._give_up(item, error)
-            return await self._fail_later(
-                item, item.attempts + 1, error, None, definitely_unsent=True
-            )
+            return await self._fail_later(item, Failure(attempts, error, definitely_unsent=True))
         except DeliveryFailed as exc:
             if exc.permanent:
                 return await self._give_up(item, exception_text(exc))
             # The send definitely did not happen: back to pending, try later.
-            return await self._fail_later(
-                item,
-                item.attempts + 1,
-                exception_text(exc),
-                exc.retry_after,
-                definitely_unsent=True,
+            failure = Failure(
+                attempts, exception_text(exc), exc.retry_after, definitely_unsent=True
             )
-        await self._store.mark_sent(outbox_id, receipt)
+            return await self._fail_later(item, failure)
+        await self._store.mark_sent(item.id, receipt)
         await self._approvals.delivery_result(item.draft_id, receipt, None)
         return DeliveryOutcome(done=True)
 
-    async def _fail_later(
-        self,
-        item: OutboxItem,
-        attempts: int,
-        error: str,
-        delay: float | None,
-        *,
-        definitely_unsent: bool = False,
-        maybe_sent: bool | None = None,
-    ) -> DeliveryOutcome:
-        """Retry later: after ``delay`` when the platform said when (Retry-After), else with
+    async def _fail_later(self, item: OutboxItem, failure: Failure) -> DeliveryOutcome:
+        """Retry later: after ``failure.delay`` when the platform said when, else with
         exponential backoff; give up once the reply has waited longer than the patience.
-        ``maybe_sent`` (by default: not ``definitely_unsent``): the row stays ``sending``,
-        the platform may have the reply."""
+        An unknown outcome leaves the row ``sending``: the platform may have the reply."""
+        retry, error, attempts = self._retry, failure.error, failure.attempts
         waited = utcnow() - item.created_at
-        if waited > self._patience:
-            unknown = not definitely_unsent if maybe_sent is None else maybe_sent
+        if waited > retry.patience:
             why = f"{error} (still failing after {_span(waited)})"
-            return await self._give_up(item, why, maybe_sent=unknown)
+            return await self._give_up(item, why, maybe_sent=failure.unknown)
         await self._store.note_delivery_error(item.id, error)
-        if definitely_unsent:
+        if failure.definitely_unsent:
             await self._store.reset_to_pending(item.id)
-        if attempts == self._max_attempts and attempts > item.attempts:  # once, on a new try
+        if attempts == retry.max_attempts and attempts > item.attempts:  # once, on a new try
             await self._approvals.admin_alert(
                 f"reply for draft {item.draft_id} is not delivered yet after {attempts} "
-                f"attempts ({error}); retrying for up to {_span(self._patience)}"
+                f"attempts ({error}); retrying for up to {_span(retry.patience)}"
             )
+        delay = failure.delay
         if delay is None:  # jittered, so a backlog does not retry in one burst
-            backoff = min(self._max_backoff, self._base_backoff * 2 ** max(attempts - 1, 0))
+            backoff = min(retry.max_backoff, retry.base_backoff * 2 ** max(attempts - 1, 0))
             delay = backoff * random.uniform(0.8, 1.2)
         log.warning("outbox %d: %s; retrying in %.1fs", item.id, error, delay)
         return DeliveryOutcome(done=False, retry_after=delay, error=error)
