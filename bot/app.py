@@ -1,18 +1,34 @@
-"""Wiring: the one place where the parts meet (``open_app``), and their lifecycle."""
+"""The composition root: every part of Tactline built and wired in one place
+(:func:`build_app`), started and stopped in order, and the adapters and approval app that
+``tactline run`` adds from config.toml (:func:`run_parts`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from adapters.base import Adapter
-from bot.approval import ApprovalChannel, LogApprovalChannel
-from bot.config import Config
-from bot.delivery import Deliverer
+from bot.approval import (
+    ApprovalChannel,
+    ApprovalContext,
+    ApprovalFactory,
+    ApprovalService,
+    LogApprovalChannel,
+)
+from bot.config import (
+    AdaptersConfig,
+    ApprovalConfig,
+    Config,
+    SlackAdapterConfig,
+    TelegramAdapterConfig,
+    secret,
+)
+from bot.delivery import Deliverer, RetryPolicy
 from bot.domain import InboundMessage, IntentSpec, Platform
 from bot.errors import TactlineError
 from bot.listening.listener import Listener
@@ -25,6 +41,7 @@ from bot.pipeline import (
 )
 from bot.policy import Policy, PolicyErrors, PolicyWatcher
 from bot.store.store import Store, open_store
+from bot.supervisor import AdapterSupervisor, Supervision
 from bot.worker import Worker
 from models.base import Classifier, Drafter
 
@@ -66,22 +83,6 @@ class StoreSink:
 
     async def last_seen(self, platform: Platform, channel_id: str) -> str | None:
         return await self._store.last_seen(platform, channel_id)
-
-
-@dataclass
-class App:
-    config: Config
-    store: Store
-    policy: PolicyWatcher
-    pipeline: Pipeline
-    deliverer: Deliverer
-    worker: Worker
-    sink: StoreSink
-    adapters: dict[Platform, Adapter]
-    approvals: ApprovalChannel
-    drafter: Drafter
-    listener: Listener
-    given_up: set[str] = field(default_factory=set)  # adapters refused for good (token, intent)
 
 
 def default_classifier_factory(config: Config) -> ClassifierFactory:
@@ -137,77 +138,326 @@ async def open_database(config: Config) -> Store:
     return store
 
 
-@asynccontextmanager
-async def open_app(
-    config: Config,
-    *,
-    adapters: Sequence[Adapter] = (),
-    approvals: ApprovalChannel | None = None,
-    drafter: Drafter | None = None,
-    classifier_factory: ClassifierFactory | None = None,
-    meaning: MeaningFactory | None = None,
-    policy_errors: Callable[[PolicyErrors], object] | None = None,
-) -> AsyncIterator[App]:
-    """Build every part from ``config`` (parts given explicitly replace the defaults)."""
-    approvals = approvals or LogApprovalChannel()
+@dataclass(frozen=True, slots=True)
+class AppParts:
+    """Parts given explicitly instead of the defaults built from the config.
 
-    async def on_policy_error(errors: PolicyErrors) -> None:
-        await approvals.admin_alert(
-            "policy edit rejected, the previous policy stays in force:\n" + str(errors)
+    ``approvals``: an approval channel the caller owns (a test's recorder), or a factory the
+    app calls with the store and the policy, and then starts, runs and stops (Slack); by
+    default approval events go to the log. ``meaning``: how facts are picked by meaning; the
+    real classifier's embeddings by default, keywords only with a classifier given instead.
+    """
+
+    adapters: Sequence[Adapter] = ()
+    approvals: ApprovalChannel | ApprovalFactory | None = None
+    drafter: Drafter | None = None
+    classifier_factory: ClassifierFactory | None = None
+    meaning: MeaningFactory | None = None
+    supervision: Supervision = field(default_factory=Supervision)
+
+
+class AppPartsKw(TypedDict, total=False):
+    adapters: Sequence[Adapter]
+    approvals: ApprovalChannel | ApprovalFactory | None
+    drafter: Drafter | None
+    classifier_factory: ClassifierFactory | None
+    meaning: MeaningFactory | None
+    supervision: Supervision
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """Every part of a started app."""
+
+    store: Store
+    policy: PolicyWatcher
+    approvals: ApprovalChannel
+    service: ApprovalService | None  # the approval channel the app started (Slack)
+    drafter: Drafter
+    listener: Listener
+    pipeline: Pipeline
+    supervisor: AdapterSupervisor
+    deliverer: Deliverer
+    worker: Worker
+    sink: StoreSink
+
+
+class App:
+    """Tactline's parts, wired from ``config``: build with :func:`build_app`, then
+    ``async with`` it (or :meth:`start` and :meth:`stop`). Starting loads the policy, opens
+    the database and builds the parts, then starts the approval service; stopping undoes it
+    in reverse. An app starts once; stopping one not started is an error."""
+
+    def __init__(self, config: Config, parts: AppParts = AppParts()) -> None:
+        self.config = config
+        self._parts = parts
+        self._running: Running | None = None
+        self._state = "new"
+
+    async def start(self) -> None:
+        if self._state != "new":
+            raise RuntimeError(f"the app was already started (it is {self._state})")
+        self._state = "starting"
+        store: Store | None = None
+        try:
+            policy = await self._load_policy()
+            store = await open_database(self.config)
+            self._running = self._assemble(policy, store)
+            if self._running.service is not None:
+                await self._running.service.start()
+        except BaseException:
+            built, self._running = self._running, None
+            await self._close(store, built.drafter if built else None)
+            self._state = "stopped"
+            raise
+        self._state = "started"
+
+    async def stop(self) -> None:
+        if self._state != "started":
+            raise RuntimeError(f"the app cannot stop: it is {self._state}, not started")
+        self._state = "stopped"
+        running, self._running = self._running, None
+        assert running is not None
+        try:
+            if running.service is not None:
+                await running.service.stop()
+        finally:
+            await self._close(running.store, running.drafter)
+
+    async def __aenter__(self) -> App:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _load_policy(self) -> PolicyWatcher:
+        async def on_policy_error(errors: PolicyErrors) -> None:
+            await self.approvals.admin_alert(
+                "policy edit rejected, the previous policy stays in force:\n" + str(errors)
+            )
+
+        watcher = PolicyWatcher(
+            directory=self.config.resolve(self.config.policies.path),
+            interval=self.config.policies.reload_interval,
+            on_error=on_policy_error,
         )
+        await watcher.reload_now()
+        return watcher
 
-    watcher = PolicyWatcher(
-        directory=config.resolve(config.policies.path),
-        interval=config.policies.reload_interval,
-        on_error=on_policy_error,
-    )
-    await watcher.reload_now()
-    store = await open_database(config)
-    try:
-        drafter = drafter or default_drafter(config)
-        listener = Listener(store=store, policy=watcher.current, notify=approvals.admin_alert)
+    def _assemble(self, policy: PolicyWatcher, store: Store) -> Running:
+        parts, workers = self._parts, self.config.workers
+        approvals, service = _approvals(parts.approvals, ApprovalContext(store, policy.current))
+        drafter = parts.drafter or default_drafter(self.config)
+        listener = Listener(store=store, policy=policy.current, notify=approvals.admin_alert)
         pipeline = Pipeline(
             listener=listener,
             store=store,
-            policy=watcher.current,
-            classifier_factory=classifier_factory or default_classifier_factory(config),
+            policy=policy.current,
+            classifier_factory=parts.classifier_factory or default_classifier_factory(self.config),
             drafter=drafter,
             approvals=approvals,
             # The real classifier's embeddings also pick facts by meaning; a classifier given
             # in its place (tests) comes with keywords only unless meaning is given too.
-            meaning=meaning or (fact_meaning if classifier_factory is None else None),
+            meaning=parts.meaning or (fact_meaning if parts.classifier_factory is None else None),
             patience=DraftingPatience(
-                patience=timedelta(minutes=config.workers.drafting_patience_minutes),
-                base_backoff=config.workers.retry_base_seconds,
+                patience=timedelta(minutes=workers.drafting_patience_minutes),
+                base_backoff=workers.retry_base_seconds,
             ),
         )
-        by_platform = {a.platform: a for a in adapters}
-        deliverer = Deliverer(
+        supervisor = AdapterSupervisor(
+            adapters=parts.adapters,
             store=store,
-            adapters=by_platform,
-            approvals=approvals,
-            max_attempts=config.workers.max_attempts,
-            patience=timedelta(minutes=config.workers.delivery_patience_minutes),
-            base_backoff=config.workers.retry_base_seconds,
+            alert=approvals.admin_alert,
+            supervision=parts.supervision,
         )
-        worker = Worker(store=store, pipeline=pipeline, deliverer=deliverer, config=config.workers)
-        yield App(
-            config=config,
+        retry = RetryPolicy(
+            max_attempts=workers.max_attempts,
+            patience=timedelta(minutes=workers.delivery_patience_minutes),
+            base_backoff=workers.retry_base_seconds,
+        )
+        deliverer = Deliverer(store=store, adapters=supervisor, approvals=approvals, retry=retry)
+        worker = Worker(store=store, pipeline=pipeline, deliverer=deliverer, config=workers)
+        return Running(
             store=store,
-            policy=watcher,
+            policy=policy,
+            approvals=approvals,
+            service=service,
+            drafter=drafter,
+            listener=listener,
             pipeline=pipeline,
+            supervisor=supervisor,
             deliverer=deliverer,
             worker=worker,
             sink=StoreSink(store=store),
-            adapters=by_platform,
-            approvals=approvals,
-            drafter=drafter,
-            listener=listener,
         )
-    finally:
-        if drafter is not None:
-            await drafter.aclose()
-        await store.aclose()
+
+    async def _close(self, store: Store | None, drafter: Drafter | None = None) -> None:
+        try:
+            if drafter is not None:
+                await drafter.aclose()
+        finally:
+            if store is not None:
+                await store.aclose()
+
+    # -- the parts, once started ---------------------------------------------------------
+
+    @property
+    def running(self) -> Running:
+        if self._running is None:
+            raise RuntimeError(f"the app is {self._state}: use `async with build_app(...)`")
+        return self._running
+
+    @property
+    def store(self) -> Store:
+        return self.running.store
+
+    @property
+    def policy(self) -> PolicyWatcher:
+        return self.running.policy
+
+    @property
+    def approvals(self) -> ApprovalChannel:
+        return self.running.approvals
+
+    @property
+    def drafter(self) -> Drafter:
+        return self.running.drafter
+
+    @property
+    def listener(self) -> Listener:
+        return self.running.listener
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.running.pipeline
+
+    @property
+    def supervisor(self) -> AdapterSupervisor:
+        return self.running.supervisor
+
+    @property
+    def deliverer(self) -> Deliverer:
+        return self.running.deliverer
+
+    @property
+    def worker(self) -> Worker:
+        return self.running.worker
+
+    @property
+    def sink(self) -> StoreSink:
+        return self.running.sink
 
 
-__all__ = ["App", "Policy", "StoreSink", "open_app", "open_database"]
+def _approvals(
+    given: ApprovalChannel | ApprovalFactory | None, context: ApprovalContext
+) -> tuple[ApprovalChannel, ApprovalService | None]:
+    """The approval channel, and the service the app owns when it built it."""
+    if given is None:
+        return LogApprovalChannel(), None
+    if callable(given):
+        service = given(context)
+        return service, service
+    return given, None
+
+
+def build_app(config: Config, parts: AppParts = AppParts()) -> App:
+    """Tactline wired from ``config`` (``parts`` given replace the defaults). Nothing is
+    opened until the app is started."""
+    return App(config, parts)
+
+
+@asynccontextmanager
+async def open_app(config: Config, **parts: Unpack[AppPartsKw]) -> AsyncIterator[App]:
+    """A started :func:`build_app` for the length of the ``async with``."""
+    async with build_app(config, AppParts(**parts)) as app:
+        yield app
+
+
+def run_parts(config: Config) -> AppParts:
+    """What ``tactline run`` adds to the defaults: the platform adapters config.toml
+    enables, and the Slack approval app when enabled. Secrets are read now: one missing is
+    an error before anything is opened."""
+    adapters = build_adapters(config.adapters)
+    approvals: ApprovalFactory | None = None
+    if config.approval.enabled:
+        approvals = slack_approval_factory(config.approval)
+        if not config.approval.channel:
+            raise TactlineError("approval.channel: set the Slack channel id for approval cards")
+    return AppParts(adapters=adapters, approvals=approvals)
+
+
+def slack_approval_factory(a: ApprovalConfig) -> ApprovalFactory:
+    """The Slack approval app from ``config.toml``; tokens from the named variables."""
+    from bot.slack_approval import SlackApproval, SlackCredentials
+
+    token = secret(a.bot_token_env, what="the Slack bot token for approvals")
+    if a.mode == "http":
+        signing = secret(a.signing_secret_env, what="the Slack signing secret")
+        credentials = SlackCredentials(token, signing_secret=signing)
+    else:
+        app_token = secret(a.app_token_env, what="the Slack app-level token (Socket Mode)")
+        credentials = SlackCredentials(token, app_token=app_token)
+
+    def build(context: ApprovalContext) -> ApprovalService:
+        return SlackApproval(a, context=context, credentials=credentials)
+
+    return build
+
+
+def build_adapters(config: AdaptersConfig) -> list[Adapter]:
+    """The adapters enabled in ``config``; tokens come from the variables it names."""
+    out: list[Adapter] = []
+    if config.telegram.enabled:
+        out.append(_telegram(config.telegram))
+    if config.slack.enabled:
+        out.append(_slack_community(config.slack))
+    if config.discord.enabled:
+        from adapters.discord import DiscordAdapter
+
+        token = secret(config.discord.token_env, what="the Discord bot token")
+        out.append(DiscordAdapter(config.discord, token=token))
+    return out
+
+
+def _telegram(c: TelegramAdapterConfig) -> Adapter:
+    from adapters.telegram import TelegramAdapter
+
+    token = secret(c.token_env, what="the Telegram bot token")
+    hook = (
+        secret(c.signing_secret_env, what="the Telegram webhook secret")
+        if c.mode == "webhook" and c.signing_secret_env
+        else None
+    )
+    return TelegramAdapter(c, token=token, webhook_secret=hook)
+
+
+def _slack_community(sc: SlackAdapterConfig) -> Adapter:
+    from adapters.slack import SlackCommunityAdapter
+
+    token = secret(sc.token_env, what="the Slack community bot token")
+    if sc.mode == "socket":
+        app_token = secret(
+            sc.app_token_env or "TACTLINE_SLACK_COMMUNITY_APP_TOKEN",
+            what="the Slack community app-level token",
+        )
+        return SlackCommunityAdapter(sc, token=token, app_token=app_token)
+    signing = secret(
+        sc.signing_secret_env or "TACTLINE_SLACK_COMMUNITY_SIGNING_SECRET",
+        what="the Slack community signing secret",
+    )
+    return SlackCommunityAdapter(sc, token=token, signing_secret=signing)
+
+
+__all__ = [
+    "App",
+    "AppParts",
+    "Policy",
+    "Running",
+    "StoreSink",
+    "build_adapters",
+    "build_app",
+    "open_app",
+    "open_database",
+    "run_parts",
+]

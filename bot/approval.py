@@ -1,16 +1,21 @@
 """The approval channel seam: where humans see cards, alerts and delivery results.
 
-The Slack approval app implements it for real teams; ``LogApprovalChannel`` writes the same
+The Slack approval app implements it for real teams (an ``ApprovalService``: it also has a
+connection to start and stop, and reminders to run); ``LogApprovalChannel`` writes the same
 events to the log, for a single operator at a terminal and for the demo.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain import Decision, DeliveryReceipt, Draft
-from bot.store.store import StoredMessage
+from bot.policy import Policy
+from bot.store.store import Store, StoredMessage
 
 log = logging.getLogger("tactline.approval")
 
@@ -45,6 +50,30 @@ class ApprovalChannel(Protocol):
         """Something admins must know (broken policy, invalid token, failed delivery).
         Never posted to a community channel."""
         ...
+
+
+class ApprovalService(ApprovalChannel, Protocol):
+    """An approval channel with a lifecycle of its own (the Slack app): built by the app with
+    an :class:`ApprovalContext`, started after it and stopped before it."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def run(self, *, stop: asyncio.Event) -> None:
+        """Its periodic work (reminders) until ``stop`` is set."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalContext:
+    """What an approval service reads: the store, and the policy in force now."""
+
+    store: Store
+    policy: Callable[[], Policy]
+
+
+ApprovalFactory = Callable[[ApprovalContext], ApprovalService]
 
 
 class LogApprovalChannel:

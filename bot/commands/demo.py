@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.fake import FakeAdapter
-from bot.app import App, open_app
+from bot.app import App, AppParts, build_app
 from bot.config import Config
 from bot.domain import (
     ApprovalDecision,
@@ -142,8 +142,9 @@ def _show(stored: StoredMessage, decision: Decision | None, drafts: list[Draft])
 
 
 async def _drain(app: App) -> None:
-    stop = asyncio.Event()
-    await app.worker.run(stop=stop, exit_when_idle=True)
+    """Run every lane until nothing is due (again after the review: ``run`` starts once)."""
+    await app.worker.recover()
+    await app.worker.drain()
 
 
 def _ask(prompt: str) -> str:
@@ -210,7 +211,7 @@ async def demo(args: argparse.Namespace, config: Config) -> int:
         f"({config.models.drafter.backend}, {config.models.drafter.model})...",
         flush=True,
     )
-    async with open_app(config, adapters=adapters, approvals=channel) as app:
+    async with build_app(config, AppParts(adapters=adapters, approvals=channel)) as app:
         for a in adapters:
             await a.start(app.sink)
         if args.review:

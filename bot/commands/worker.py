@@ -8,7 +8,7 @@ import argparse
 import asyncio
 import signal
 
-from bot.app import open_app
+from bot.app import build_app
 from bot.config import Config
 
 
@@ -31,7 +31,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def run_worker(args: argparse.Namespace, config: Config) -> int:
-    async with open_app(config) as app:
+    async with build_app(config) as app:
         stop = asyncio.Event()
         stop_on_signals(stop)
         await app.worker.run(

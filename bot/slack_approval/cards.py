@@ -1,4 +1,4 @@
-"""Block Kit for approval cards: what a moderator needs to decide in one look.
+"""Block Kit for approval cards and modals: what a moderator needs to decide in one look.
 
 Every text goes through :mod:`bot.slack_approval.mrkdwn`: member text (message, display
 name, channel title, draft, notes) is escaped, only Tactline's own markup is live.
@@ -7,9 +7,11 @@ name, channel title, draft, notes) is escaped, only Tactline's own markup is liv
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.domain import Action, Decision, Draft, DraftStatus
+from bot.domain import Action, Classification, Decision, Draft, DraftStatus
+from bot.slack_approval import texts
 from bot.slack_approval.mrkdwn import (
     Mrkdwn,
     bold,
@@ -29,14 +31,21 @@ ACTIONS = ("approve", "edit", "reject", "escalate", "take_over")
 # Before any draft exists (drafting, or the model failing): write the reply yourself. Its value
 # is the message id, not a draft id.
 WRITE_NOW = "write_now"
-LABELS = {
-    "approve": "Approve",
-    "edit": "Edit",
-    "reject": "Reject",
-    "escalate": "Escalate",
-    "take_over": "Take over",
-}
+LABELS = texts.BUTTONS
 UNSURE_BELOW = 0.45
+
+
+@dataclass(frozen=True, slots=True)
+class CardState:
+    """What a card shows beyond the message and its decision: the draft and its check
+    notes, the outcome once decided, why it waits without a draft (``waiting``), and the
+    member's later messages that joined it (``burst``: one draft answers them all)."""
+
+    draft: Draft | None = None
+    notes: tuple[str, ...] = ()
+    outcome: Mrkdwn | None = None
+    waiting: str | None = None
+    burst: Sequence[StoredMessage] = ()
 
 
 def _button(action: str, draft_id: int) -> dict[str, Any]:
@@ -56,25 +65,38 @@ def _button(action: str, draft_id: int) -> dict[str, Any]:
 def card_blocks(
     stored: StoredMessage,
     decision: Decision,
-    draft: Draft | None = None,
-    notes: tuple[str, ...] = (),
-    outcome: Mrkdwn | None = None,
-    waiting: str | None = None,
+    state: CardState = CardState(),
+    *,
     burst: Sequence[StoredMessage] = (),
 ) -> list[dict[str, Any]]:
     """The card. Without a draft it says why (``waiting``, or "drafting…") and still offers
-    Take over: no message is ever without a human path. ``burst``: the member's later
-    messages that joined this card (one draft answers them all)."""
+    Take over: no message is ever without a human path. ``burst`` adds to ``state``'s."""
+    if burst:
+        state = replace(state, burst=burst)
+    blocks = _message_blocks(stored, decision, state.burst)
+    if state.draft is None:
+        return blocks + _waiting_blocks(stored, decision, state.waiting)
+    return blocks + _draft_blocks(state.draft, state)
+
+
+def _message_blocks(
+    stored: StoredMessage, decision: Decision, burst: Sequence[StoredMessage]
+) -> list[dict[str, Any]]:
+    """The message, where it came from, how it was read and decided."""
     m = stored.message
     c = stored.classification
     ref = m.conversation
     where = f"{m.platform} #{ref.channel_name or ref.channel_id}"
     permalink = m.raw.get("permalink")
-    urgent = "🚨 URGENT · " if decision.urgent else ""
-    head = f"{urgent}{c.intent if c else 'message'} → {decision.group} ({decision.action})"
-    origin = fmt("{} on {} · {}", bold(m.author.name), where, date(m.sent_at))
+    head = texts.HEAD.format(
+        urgent=texts.URGENT if decision.urgent else "",
+        intent=c.intent if c else texts.NO_INTENT,
+        group=decision.group,
+        action=decision.action,
+    )
+    origin = fmt(texts.ORIGIN, bold(m.author.name), where, date(m.sent_at))
     if isinstance(permalink, str):
-        origin += Mrkdwn(" · ") + link(permalink, "open")
+        origin += Mrkdwn(" · ") + link(permalink, texts.OPEN)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(head, 150)},
         context(origin),
@@ -84,53 +106,58 @@ def card_blocks(
         blocks.append(_burst_block(m.author.name, burst))
     if c is not None and c.evidence:
         # A long message's flag raised late in it: the moderator sees why without scrolling.
-        blocks.append(section(fmt("⚠️ *Later in the message:*\n{}", quote(c.evidence))))
+        blocks.append(section(fmt(texts.LATER_IN_MESSAGE, quote(c.evidence))))
     if c is not None:
-        flags = ", ".join(sorted(c.flags)) or "none"
-        toxic = " (toxic)" if c.toxic else ""
-        # Below this the label is right less than half the time (tactline eval's reliability
-        # table on the community set): the moderator is told to check it.
-        unsure = Mrkdwn(", *unsure: check the label*") if c.confidence < UNSURE_BELOW else ""
-        blocks.append(
-            context(
-                fmt(
-                    "intent {} ({:.0%}{}) · tone {} · toxicity {:.0%}{} · {} · flags: {} · "
-                    "decided by {}",
-                    bold(c.intent),
-                    c.confidence,
-                    unsure,
-                    c.sentiment,
-                    c.toxicity,
-                    toxic,
-                    c.language,
-                    flags,
-                    c.model or "unknown",
-                )
-            )
-        )
+        blocks.append(context(_classification_line(c)))
     rules = "; ".join(f"{r.rule}: {r.reason}" for r in decision.matched_rules)
-    blocks.append(context(fmt("rules: {} · policy {}", rules, decision.policy_version)))
+    blocks.append(context(fmt(texts.RULES, rules, decision.policy_version)))
     if decision.ticket:
-        blocks.append(section(fmt("*Ticket:* {}", decision.ticket)))
-    if draft is None:
-        blocks.append(section(fmt("⏳ {}", waiting) if waiting else italic("drafting…")))
-        if decision.action != Action.NO_REPLY:
-            write = {
-                "type": "button",
-                "action_id": WRITE_NOW,
-                "value": str(stored.id),
-                "text": plain(LABELS["take_over"]),
-            }
-            blocks.append({"type": "actions", "block_id": "write", "elements": [write]})
-        return blocks
-    body = (
-        escape(_clip(draft.text)) if draft.text else italic("no draft: write the reply (Take over)")
+        blocks.append(section(fmt(texts.TICKET, decision.ticket)))
+    return blocks
+
+
+def _classification_line(c: Classification) -> Mrkdwn:
+    flags = ", ".join(sorted(c.flags)) or texts.NO_FLAGS
+    toxic = texts.TOXIC if c.toxic else ""
+    # Below this the label is right less than half the time (tactline eval's reliability
+    # table on the community set): the moderator is told to check it.
+    unsure = Mrkdwn(texts.UNSURE) if c.confidence < UNSURE_BELOW else ""
+    return fmt(
+        texts.CLASSIFICATION,
+        bold(c.intent),
+        c.confidence,
+        unsure,
+        c.sentiment,
+        c.toxicity,
+        toxic,
+        c.language,
+        flags,
+        c.model or texts.UNKNOWN_MODEL,
     )
-    blocks.append(section(fmt("*Draft v{}:*\n{}", draft.version, body)))
-    if notes:
-        blocks.append(context(fmt("checks: {}", "; ".join(notes))))
-    if outcome is not None:
-        blocks.append(section(outcome))
+
+
+def _waiting_blocks(
+    stored: StoredMessage, decision: Decision, waiting: str | None
+) -> list[dict[str, Any]]:
+    blocks = [section(fmt(texts.WAITING, waiting) if waiting else italic(texts.DRAFTING))]
+    if decision.action != Action.NO_REPLY:
+        write = {
+            "type": "button",
+            "action_id": WRITE_NOW,
+            "value": str(stored.id),
+            "text": plain(LABELS["take_over"]),
+        }
+        blocks.append({"type": "actions", "block_id": "write", "elements": [write]})
+    return blocks
+
+
+def _draft_blocks(draft: Draft, state: CardState) -> list[dict[str, Any]]:
+    body = escape(_clip(draft.text)) if draft.text else italic(texts.NO_DRAFT)
+    blocks = [section(fmt(texts.DRAFT, draft.version, body))]
+    if state.notes:
+        blocks.append(context(fmt(texts.CHECKS, "; ".join(state.notes))))
+    if state.outcome is not None:
+        blocks.append(section(state.outcome))
     elif draft.status == DraftStatus.PENDING:
         actions = ACTIONS if draft.text else ("reject", "escalate", "take_over")
         blocks.append(
@@ -149,14 +176,14 @@ BURST_SHOWN = 8
 def _burst_block(author: str, burst: Sequence[StoredMessage]) -> dict[str, Any]:
     """The later messages of a member's burst, newest last, each clipped."""
     lines = [
-        fmt("*Then {} wrote {} more (one reply answers all):*", author, len(burst)),
+        fmt(texts.BURST, author, len(burst)),
         *(
             fmt("{} {}", date(b.message.sent_at), quote(b.message.text, 300))
             for b in burst[-BURST_SHOWN:]
         ),
     ]
     if len(burst) > BURST_SHOWN:
-        lines.insert(1, italic(f"({len(burst) - BURST_SHOWN} earlier not shown)"))
+        lines.insert(1, italic(texts.BURST_HIDDEN.format(len(burst) - BURST_SHOWN)))
     return section(Mrkdwn("\n").join(lines))
 
 
@@ -166,12 +193,12 @@ def _clip(text: str, n: int = 2800) -> str:
 
 def card_fallback(prefix: str, text: str | None) -> Mrkdwn:
     """The notification text of a card (mrkdwn too: Slack parses mentions in it)."""
-    return fmt("{}: {}", prefix, _clip(text or "", 200))
+    return fmt(texts.FALLBACK, prefix, _clip(text or "", 200))
 
 
-def text_modal(
-    kind: str, draft_id: int, initial: str, title: str, label: str, *, required: bool = True
-) -> dict[str, Any]:
+def text_modal(kind: str, draft_id: int, initial: str = "") -> dict[str, Any]:
+    """The modal of ``kind`` (edit, reject, take_over): one text box, required."""
+    title, label = texts.TEXT_MODALS[kind]
     element: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": "text",
@@ -185,13 +212,13 @@ def text_modal(
         "callback_id": kind,
         "private_metadata": str(draft_id),
         "title": plain(title, 24),
-        "submit": plain("Submit"),
-        "close": plain("Cancel"),
+        "submit": plain(texts.SUBMIT),
+        "close": plain(texts.CANCEL),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "text",
-                "optional": not required,
+                "optional": False,
                 "label": plain(label, 2000),
                 "element": element,
             }
@@ -204,13 +231,13 @@ def escalate_modal(draft_id: int, groups: list[tuple[str, str]]) -> dict[str, An
         "type": "modal",
         "callback_id": "escalate",
         "private_metadata": str(draft_id),
-        "title": plain("Escalate"),
-        "submit": plain("Escalate"),
+        "title": plain(texts.ESCALATE_TITLE),
+        "submit": plain(texts.ESCALATE_SUBMIT),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "group",
-                "label": plain("To which group?"),
+                "label": plain(texts.ESCALATE_TO),
                 "element": {
                     "type": "static_select",
                     "action_id": "group",
@@ -223,7 +250,7 @@ def escalate_modal(draft_id: int, groups: list[tuple[str, str]]) -> dict[str, An
                 "type": "input",
                 "block_id": "text",
                 "optional": True,
-                "label": plain("Why (optional)"),
+                "label": plain(texts.ESCALATE_WHY),
                 "element": {"type": "plain_text_input", "action_id": "text"},
             },
         ],

@@ -18,11 +18,12 @@ from urllib.parse import urlencode
 import aiohttp
 
 from adapters.fake import FakeAdapter
-from bot.app import App, open_app
+from bot.app import App, AppParts, build_app
+from bot.approval import ApprovalContext
 from bot.config import ApprovalConfig, Config, DatabaseConfig, PoliciesConfig
 from bot.domain import Platform
 from bot.pipeline import ClassifierFactory
-from bot.slack_approval import SlackApproval
+from bot.slack_approval import ApprovalTiming, SlackApproval, SlackCredentials
 from bot.store import open_store
 from models.base import Drafter
 from tests.doubles import RuleClassifier, TemplateDrafter
@@ -142,19 +143,6 @@ class Env:
         )
 
 
-async def eventually(check: Callable[[], Any], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 @asynccontextmanager
 async def running_env(
     db_url: str,
@@ -186,29 +174,32 @@ async def running_env(
         approval=approval_cfg,
         policies=PoliciesConfig(path=str(REPO / "policies")),
     )
-    approval = SlackApproval(approval_cfg, token="xoxb-test", signing_secret=SECRET, clock=clock)
+    built: list[SlackApproval] = []
+
+    def approvals(context: ApprovalContext) -> SlackApproval:
+        built.append(
+            SlackApproval(
+                approval_cfg,
+                context=context,
+                credentials=SlackCredentials("xoxb-test", signing_secret=SECRET),
+                timing=ApprovalTiming(clock=clock),
+            )
+        )
+        return built[-1]
+
     fake = fake or FakeAdapter(platform=Platform.DISCORD)
+    parts = AppParts(
+        adapters=[fake],
+        approvals=approvals,
+        drafter=drafter or TemplateDrafter(),
+        classifier_factory=classifier_factory,
+    )
     try:
-        async with open_app(
-            config,
-            adapters=[fake],
-            approvals=approval,
-            drafter=drafter or TemplateDrafter(),
-            classifier_factory=classifier_factory,
-        ) as app:
-            approval.bind(store=app.store, policy=app.policy.current)
-            await approval.start()
+        async with build_app(config, parts) as app:  # starts the approval app, stops it after
             await fake.start(app.sink)
-            try:
-                yield Env(
-                    app,
-                    fake,
-                    slack,
-                    approval,
-                    f"http://127.0.0.1:{approval.http_port}/slack/events",
-                )
-            finally:
-                await approval.stop()
+            [approval] = built
+            url = f"http://127.0.0.1:{approval.http_port}/slack/events"
+            yield Env(app, fake, slack, approval, url)
     finally:
         await slack.stop()
 

@@ -21,7 +21,8 @@ from bot.errors import DeliveryFailed, DeliveryUnknown
 from bot.store import schema as t
 from bot.store.store import ApprovalOutcome
 from tests.builders import make_message
-from tests.slack_approval.harness import Env, card_text, eventually, pending_draft, running_env
+from tests.slack_approval.harness import Env, card_text, pending_draft, running_env
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ async def test_membership_follows_subteam_members_changed(db_url: str) -> None:
             )
             == 200
         )
-        await eventually(lambda: env.approval._groups_cache.get("S0COMMUNITY") is None)
+        await eventually(lambda: env.approval.approvers.cached("S0COMMUNITY") is None)
         assert await env.click("approve", second, user="U_BEN") == 200
         assert await status(env, second) == DraftStatus.PENDING
         assert len(env.slack.called("usergroups.users.list")) == lookups + 1

@@ -20,7 +20,8 @@ from bot.store.store import utcnow
 from models.base import ClassifyInput, DraftResult
 from tests.builders import make_message
 from tests.doubles import RuleClassifier
-from tests.slack_approval.harness import Env, card_text, eventually, running_env
+from tests.slack_approval.harness import Env, card_text, running_env
+from tests.waiting import eventually
 
 HOSTILE = (
     "<!channel> <!here> <!everyone> <@U0CEO> <https://evil.example/sso|Approved by legal> "

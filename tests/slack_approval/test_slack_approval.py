@@ -10,22 +10,17 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.fake import FakeAdapter
-from bot.app import open_app
+from bot.app import AppParts, build_app
 from bot.config import ApprovalConfig, Config, DatabaseConfig, PoliciesConfig
 from bot.domain import DraftStatus, Platform
-from bot.slack_approval import SlackApproval
+from bot.slack_approval import SlackApproval, SlackCredentials
+from bot.store import cards as card_store
 from bot.store import open_store
 from tests.builders import make_message
 from tests.doubles import RuleClassifier, TemplateDrafter
 from tests.servers.slack import SlackServer
-from tests.slack_approval.harness import (
-    REPO,
-    Env,
-    card_text,
-    eventually,
-    pending_draft,
-    running_env,
-)
+from tests.slack_approval.harness import REPO, Env, card_text, pending_draft, running_env
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -66,7 +61,9 @@ async def test_only_the_groups_approvers_may_act(env: Env) -> None:
 async def test_forged_and_stale_signatures_are_refused(env: Env) -> None:
     await env.fake.inject(make_message("How do I export?", message_id="m3"))
     await env.drain()
-    draft_id = await pending_draft(env)
+    [pending] = await env.app.store.pending_drafts()
+    draft_id = pending.draft.id
+    trail = await env.app.store.audit_trail(pending.stored.id)
     payload = {
         "type": "block_actions",
         "user": {"id": "U_ANA"},
@@ -74,8 +71,13 @@ async def test_forged_and_stale_signatures_are_refused(env: Env) -> None:
     }
     assert await env.post(payload, secret="wrong") == 401
     assert await env.post(payload, age=10 * 60) == 401
-    await asyncio.sleep(0.2)
+    # A genuine click after them, by someone who may not decide: once its refusal is shown,
+    # anything the forged requests could have set off would have happened too.
+    assert await env.click("approve", draft_id, user="U_SUE") == 200
+    await eventually(lambda: env.slack.called("chat.postEphemeral"))
     assert (await env.app.store.draft(draft_id)).status == DraftStatus.PENDING
+    assert [c.args["user"] for c in env.slack.called("chat.postEphemeral")] == ["U_SUE"]
+    assert await env.app.store.audit_trail(pending.stored.id) == trail
 
 
 async def test_edit_opens_a_modal_and_posts_the_edited_text(env: Env) -> None:
@@ -113,13 +115,19 @@ async def test_reject_with_reason_and_escalate_to_another_group(env: Env) -> Non
     assert any(c.args["channel"] == "C_LEGAL" for c in env.slack.called("chat.postMessage"))
     await env.fake.inject(make_message("Where is the status page?", message_id="m7"))
     await env.drain()
-    draft_id = next(
-        p.draft.id
+    [m7] = [
+        p
         for p in await env.app.store.pending_drafts()
         if p.stored.message.platform_message_id == "m7"
-    )
+    ]
+    draft_id = m7.draft.id
     assert await env.submit("escalate", draft_id, "billing question", group="support") == 200
     await eventually(lambda: "Escalated by <@U_ANA>" in card_text(env))
+
+    async def support_card() -> bool:  # the last step after the ack: the new group's card
+        return await card_store.card_for(env.app.store, m7.stored.id, "support") is not None
+
+    await eventually(support_card)
     support = [p for p in await env.app.store.pending_drafts() if p.group == "support"]
     assert len(support) == 1 and support[0].draft.version == 2
     assert env.fake.posts == []
@@ -183,18 +191,16 @@ async def test_socket_mode_click_is_acknowledged_and_applied(db_url: str) -> Non
         approval=cfg,
         policies=PoliciesConfig(path=str(REPO / "policies")),
     )
-    approval = SlackApproval(cfg, token="xoxb-test", app_token="xapp-test")
     fake = FakeAdapter(platform=Platform.DISCORD)
+    credentials = SlackCredentials("xoxb-test", app_token="xapp-test")
+    parts = AppParts(
+        adapters=[fake],
+        approvals=lambda context: SlackApproval(cfg, context=context, credentials=credentials),
+        drafter=TemplateDrafter(),
+        classifier_factory=RuleClassifier,
+    )
     try:
-        async with open_app(
-            config,
-            adapters=[fake],
-            approvals=approval,
-            drafter=TemplateDrafter(),
-            classifier_factory=RuleClassifier,
-        ) as app:
-            approval.bind(store=app.store, policy=app.policy.current)
-            await approval.start()
+        async with build_app(config, parts) as app:
             await fake.start(app.sink)
             await eventually(lambda: slack.sockets)
             await fake.inject(make_message("How do I export?", message_id="s1"))
@@ -228,6 +234,5 @@ async def test_socket_mode_click_is_acknowledged_and_applied(db_url: str) -> Non
             await eventually(approved)
             await asyncio.wait_for(app.worker.drain(), 60)
             assert len(fake.posts) == 1
-            await approval.stop()
     finally:
         await slack.stop()

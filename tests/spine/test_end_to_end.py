@@ -14,6 +14,7 @@ import pytest
 from adapters.fake import FakeAdapter
 from bot.app import App, open_app
 from bot.config import Config, DatabaseConfig, PoliciesConfig
+from bot.delivery import Deliverer, RetryPolicy
 from bot.domain import (
     ApprovalDecision,
     Decision,
@@ -29,6 +30,7 @@ from bot.store import open_store
 from bot.store.store import StoredMessage, utcnow
 from tests.builders import make_message
 from tests.doubles import RuleClassifier, TemplateDrafter
+from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -170,8 +172,12 @@ async def test_rate_limited_send_is_retried_later_and_posts_once(app: Any) -> No
     assert not first.done and first.retry_after == 0.2
     assert fake.posts == []
     assert (await the_app.store.outbox_item(outcome.outbox_id)).status == "pending"
-    await asyncio.sleep(0.3)
-    await drain(the_app)
+
+    async def posted_once_due() -> bool:  # the retry comes due after 0.2 s
+        await drain(the_app)
+        return bool(fake.posts)
+
+    await eventually(posted_once_due)
     assert len(fake.posts) == 1
 
 
@@ -203,9 +209,14 @@ async def test_a_reply_is_given_up_after_the_patience(app: Any) -> None:
     await drain(the_app)
     [p] = await the_app.store.pending_drafts()
     outcome = await approve(the_app, p.draft.id)
-    the_app.deliverer._patience = timedelta(0)  # as if it had waited hours already
+    impatient = Deliverer(  # as if the reply had waited hours already
+        store=the_app.store,
+        adapters=the_app.supervisor,
+        approvals=channel,
+        retry=RetryPolicy(patience=timedelta(0)),
+    )
     fake.fail_next(DeliveryFailed("503 service unavailable"))
-    assert (await the_app.deliverer.deliver(outcome.outbox_id)).done
+    assert (await impatient.deliver(outcome.outbox_id)).done
     assert fake.posts == []
     assert (await the_app.store.draft(p.draft.id)).status == DraftStatus.FAILED
     assert any("still failing after" in a for a in channel.alerts)

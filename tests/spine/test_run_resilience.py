@@ -14,7 +14,7 @@ import pytest
 from adapters.base import Adapter
 from adapters.slack import SlackCommunityAdapter
 from adapters.telegram import POISON_TRIES, TelegramAdapter
-from bot.app import open_app
+from bot.app import AppParts, build_app
 from bot.cli import main
 from bot.config import Config, SlackAdapterConfig, TelegramAdapterConfig
 from bot.domain import InboundMessage
@@ -24,7 +24,8 @@ from tests.doubles import TemplateDrafter
 from tests.servers.slack import SlackServer
 from tests.servers.telegram import TelegramServer
 from tests.spine.test_end_to_end import RecordingChannel, classifier_factory
-from tests.spine.test_three_platforms import migrated_config, until
+from tests.spine.test_three_platforms import migrated_config
+from tests.waiting import eventually
 
 
 def free_port() -> int:
@@ -71,21 +72,21 @@ async def test_two_listeners_on_one_port_one_line_error_and_the_other_goes_on(
     channel = RecordingChannel()
     stop = asyncio.Event()
     try:
-        async with open_app(
-            config,
+        parts = AppParts(
             adapters=adapters,
             approvals=channel,
             drafter=TemplateDrafter(),
             classifier_factory=classifier_factory,
-        ) as app:
+        )
+        async with build_app(config, parts) as app:
             with caplog.at_level(logging.INFO):
-                running = asyncio.create_task(serve(app, adapters, stop))
+                running = asyncio.create_task(serve(app, stop))
 
                 async def both_reported() -> bool:
                     names = {h["name"] for h in await app.store.health_rows()}
                     return names >= {"telegram", "slack"}
 
-                await until(both_reported)
+                await eventually(both_reported, within=30)
                 update = telegram.push("How do I export my notes?")
                 async with aiohttp.ClientSession() as http:
                     answer = await http.post(
@@ -98,7 +99,7 @@ async def test_two_listeners_on_one_port_one_line_error_and_the_other_goes_on(
                 async def stored() -> bool:
                     return bool((await app.store.status_counts()).get("messages"))
 
-                await until(stored)
+                await eventually(stored, within=30)
                 during = await status_lines(config, tmp_path, capsys)
                 stop.set()
                 await asyncio.wait_for(running, 30)
@@ -135,13 +136,13 @@ async def test_a_poison_update_goes_to_dead_letters_with_an_alert_and_later_ones
     channel = RecordingChannel()
     stop = asyncio.Event()
     try:
-        async with open_app(
-            config,
+        parts = AppParts(
             adapters=[adapter],
             approvals=channel,
             drafter=TemplateDrafter(),
             classifier_factory=classifier_factory,
-        ) as app:
+        )
+        async with build_app(config, parts) as app:
             real_accept = app.store.accept
 
             async def accept(message: InboundMessage) -> int | None:
@@ -152,12 +153,12 @@ async def test_a_poison_update_goes_to_dead_letters_with_an_alert_and_later_ones
             monkeypatch.setattr(app.store, "accept", accept)
             bad = telegram.push("poison")
             telegram.push("How do I export my notes?")
-            running = asyncio.create_task(serve(app, [adapter], stop))
+            running = asyncio.create_task(serve(app, stop))
 
             async def one_stored() -> bool:
                 return bool((await app.store.status_counts()).get("messages"))
 
-            await until(one_stored)
+            await eventually(one_stored, within=30)
             dead = await app.store.dead_letters()
             alerts = await app.listener.open_alerts()
             stop.set()

@@ -22,7 +22,7 @@ from bot.config import DiscordAdapterConfig, TelegramAdapterConfig
 from bot.redact import RedactingFilter, forget_all, install_log_redaction
 from bot.reports.metrics import build_report
 from bot.reports.render import write_csv
-from bot.runtime import start_adapters
+from bot.runtime import RuntimeSink
 from bot.store import schema as t
 from bot.store.store import utcnow
 from tests.doubles import TemplateDrafter
@@ -81,7 +81,7 @@ async def test_no_sink_shows_a_token_when_adapters_fail(
             drafter=TemplateDrafter(),
             classifier_factory=classifier_factory,
         ) as app:
-            assert await start_adapters(app, adapters) == []
+            assert await app.supervisor.start_all(RuntimeSink(app=app)) == []
             # Down for long enough: the listener turns the health rows into alerts.
             raised = await app.listener.check_operations(utcnow() + timedelta(hours=1))
             assert {r.notified for r in raised} == {True}

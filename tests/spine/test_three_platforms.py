@@ -5,14 +5,14 @@ replies approved while a platform is down are posted once, when it is back."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from adapters.base import Adapter
 from adapters.discord import DiscordAdapter
 from adapters.slack import SlackCommunityAdapter
 from adapters.telegram import TelegramAdapter
-from bot.app import open_app
+from bot.app import AppParts, build_app
 from bot.config import (
     Config,
     DatabaseConfig,
@@ -26,22 +26,16 @@ from bot.domain import ApprovalDecision, Platform, Verdict
 from bot.runtime import serve
 from bot.store import open_store
 from bot.store.store import Store, utcnow
+from bot.supervisor import Supervision
 from tests.adapters.test_slack_community import SECRET, message, post_event
 from tests.doubles import TemplateDrafter
 from tests.servers.discord import DiscordServer
 from tests.servers.slack import SlackServer
 from tests.servers.telegram import TelegramServer
 from tests.spine.test_end_to_end import RecordingChannel, classifier_factory
+from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-async def until(check: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def migrated_config(tmp_path: Path, **workers: float) -> Config:
@@ -97,15 +91,15 @@ async def test_three_platforms_one_pipeline_and_an_outage(tmp_path: Path) -> Non
     ]
     stop = asyncio.Event()
     try:
-        async with open_app(
-            config,
+        parts = AppParts(
             adapters=adapters,
             approvals=RecordingChannel(),
             drafter=TemplateDrafter(),
             classifier_factory=classifier_factory,
-        ) as app:
-            running = asyncio.create_task(serve(app, adapters, stop))
-            await until(lambda: _all_connected(adapters))
+        )
+        async with build_app(config, parts) as app:
+            running = asyncio.create_task(serve(app, stop))
+            await eventually(lambda: _all_connected(adapters), within=30)
 
             tg_msg = telegram.push("How do I export my notes?")["message"]
             dc_msg = await discord.member_says("Comment exporter mes notes ?")
@@ -114,7 +108,7 @@ async def test_three_platforms_one_pipeline_and_an_outage(tmp_path: Path) -> Non
             async def three_pending() -> bool:
                 return len(await app.store.pending_drafts()) == 3
 
-            await until(three_pending)
+            await eventually(three_pending, within=30)
             platforms = {p.stored.message.platform for p in await app.store.pending_drafts()}
             assert platforms == {Platform.TELEGRAM, Platform.DISCORD, Platform.SLACK}
 
@@ -124,11 +118,13 @@ async def test_three_platforms_one_pipeline_and_an_outage(tmp_path: Path) -> Non
             telegram.fail("sendMessage", 502, "Bad Gateway", times=3)
             assert await approve_pending(app.store) == 3
 
-            async def all_posted() -> bool:
-                return (await app.store.status_counts())["outbox"] == {"sent": 3}
+            async def all_posted_and_done() -> bool:
+                counts = await app.store.status_counts()
+                deliveries = {k: v for k, v in counts["jobs"].items() if k.startswith("deliver")}
+                # no delivery job left to run: nothing more can be posted later
+                return counts["outbox"] == {"sent": 3} and set(deliveries) == {"deliver/done"}
 
-            await until(all_posted, within=60)
-            await asyncio.sleep(0.5)  # nothing more arrives later
+            await eventually(all_posted_and_done, within=60)
     finally:
         stop.set()
         for server in (telegram, discord, slack):
@@ -165,30 +161,32 @@ async def test_an_adapter_that_cannot_start_is_retried_unless_refused(tmp_path: 
     ]
     channel = RecordingChannel()
     stop = asyncio.Event()
+    parts = AppParts(
+        adapters=adapters,
+        approvals=channel,
+        drafter=TemplateDrafter(),
+        classifier_factory=classifier_factory,
+        supervision=Supervision(restart_delay=0.2),
+    )
     try:
-        async with open_app(
-            config,
-            adapters=adapters,
-            approvals=channel,
-            drafter=TemplateDrafter(),
-            classifier_factory=classifier_factory,
-        ) as app:
-            running = asyncio.create_task(serve(app, adapters, stop, restart_delay=0.2))
+        async with build_app(config, parts) as app:
+            running = asyncio.create_task(serve(app, stop))
 
             async def both_reported() -> bool:
                 return len(await app.store.health_rows()) == 2
 
-            await until(both_reported)
-            assert app.adapters == {} and app.given_up == {"discord"}
+            await eventually(both_reported, within=30)
+            assert app.supervisor.available() == frozenset()
+            assert app.supervisor.given_up == {"discord"}
             await telegram.start()  # the Bot API is back
-            await until(lambda: _all_connected(adapters[:1]))
+            await eventually(lambda: _all_connected(adapters[:1]), within=30)
             telegram.push("How do I export my notes?")
 
             async def one_pending() -> bool:
                 return len(await app.store.pending_drafts()) == 1
 
-            await until(one_pending)
-            assert set(app.adapters) == {Platform.TELEGRAM}
+            await eventually(one_pending, within=30)
+            assert app.supervisor.available() == {Platform.TELEGRAM}
             stop.set()
             await asyncio.wait_for(running, 30)
     finally:

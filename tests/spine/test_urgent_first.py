@@ -22,6 +22,7 @@ from models.base import Drafter, DraftResult
 from tests.builders import make_message
 from tests.doubles import RuleClassifier
 from tests.policy.helpers import edit, policy_copy
+from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -182,10 +183,12 @@ class DownDrafter:
 
 async def drain_until(app: App, done: Callable[[], Any]) -> None:
     """Run the worker until ``done()`` (an awaitable) is true: retried jobs come due later."""
-    async with asyncio.timeout(30):
-        while not await done():
-            await drain(app)
-            await asyncio.sleep(0.02)
+
+    async def drained_and_done() -> bool:
+        await drain(app)
+        return bool(await done())
+
+    await eventually(drained_and_done, within=30, every=0.02)
 
 
 TEXTS = ["my lawyer will sue you", "question one", "question two", "question three"]
