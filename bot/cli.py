@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import logging
 import os
 import pkgutil
 import sys
@@ -14,7 +13,8 @@ from pathlib import Path
 import bot.commands
 from bot.config import Config, load_config
 from bot.errors import TactlineError
-from bot.redact import install_log_redaction, redact, remember
+from bot.logs import configure_logging
+from bot.redact import redact, remember
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -53,16 +53,10 @@ def _config_path(arg: Path | None) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "aiohttp.access", "sqlalchemy.engine"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    install_log_redaction()
+    configure_logging(verbose=args.verbose)  # text until config.toml says otherwise
     try:
         config: Config = load_config(_config_path(args.config))
+        configure_logging(config.logging, verbose=args.verbose)
         for name in config.secret_env_names():
             remember(os.environ.get(name))
         code: int = asyncio.run(args.handler(args, config))

@@ -103,6 +103,13 @@ class MetricsConfig(_Section):
     port: int = Field(default=9464, ge=1, le=65535)
 
 
+class LoggingConfig(_Section):
+    """How ``tactline`` writes its log on stderr: text for people, JSON lines for shippers."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"  # -v means DEBUG
+
+
 class PlatformAdapterConfig(_Section):
     enabled: bool = False
     token_env: str = ""
@@ -145,6 +152,7 @@ class Config(_Section):
     approval: ApprovalConfig = ApprovalConfig()
     adapters: AdaptersConfig = AdaptersConfig()
     metrics: MetricsConfig = MetricsConfig()
+    logging: LoggingConfig = LoggingConfig()
     # Directory relative paths in this file are resolved against.
     base_dir: Path = Path(".")
 
