@@ -149,15 +149,12 @@ async def running_env(
     *,
     drafter: Drafter | None = None,
     fake: FakeAdapter | None = None,
-    user_groups: dict[str, list[str]] | None = None,
     classifier_factory: ClassifierFactory = RuleClassifier,
     clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[Env]:
     slack = SlackServer(
         token="xoxb-test",
-        user_groups=user_groups
-        if user_groups is not None
-        else {"S0COMMUNITY": ["U_ANA", "U_BEN"], "S0SUPPORT": ["U_SUE"]},
+        user_groups={"S0COMMUNITY": ["U_ANA", "U_BEN"], "S0SUPPORT": ["U_SUE"]},
     )
     await slack.start()
     await (await open_store(db_url, upgrade=True)).aclose()
