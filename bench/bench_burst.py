@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -57,6 +57,12 @@ class Clock:
         self.carded: dict[str, float] = {}
         self.drafted: dict[str, float] = {}
         self.alerts: list[tuple[float, str]] = []
+        self._drafted_any = asyncio.Event()
+
+    async def until_drafted(self, texts: Sequence[str]) -> None:
+        while not all(t in self.drafted for t in texts):
+            self._drafted_any.clear()
+            await self._drafted_any.wait()
 
     async def message_decided(self, stored: StoredMessage, decision: Decision) -> None:
         self.carded.setdefault(stored.message.text, time.monotonic())
@@ -71,6 +77,7 @@ class Clock:
         self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
     ) -> None:
         self.drafted.setdefault(stored.message.text, time.monotonic())
+        self._drafted_any.set()
 
     async def delivery_result(
         self, draft_id: int, receipt: DeliveryReceipt | None, error: str | None
@@ -124,15 +131,13 @@ async def measure(runner: Runner, label: str) -> dict[str, list[float]]:
             warm = "How do I change my password?"
             await fake.inject(make_message(warm, message_id="warm", author="warm"))
             async with asyncio.timeout(600):
-                while warm not in clock.drafted:
-                    await asyncio.sleep(0.1)
+                await clock.until_drafted([warm])
             for i, text in enumerate(BURST):
                 clock.arrived[text] = time.monotonic()
                 await fake.inject(make_message(text, message_id=f"b{i}", author=f"member{i}"))
             try:
                 async with asyncio.timeout(900):
-                    while len([t for t in BURST if t in clock.drafted]) < len(BURST):
-                        await asyncio.sleep(0.1)
+                    await clock.until_drafted(BURST)
             except TimeoutError:
                 missing = [t for t in BURST if t not in clock.drafted]
                 raise SystemExit(f"{label}: not drafted in 15 minutes: {missing}") from None
