@@ -159,7 +159,9 @@ class AdapterSupervisor:
             try:  # release what it holds (a half-started SDK client, a bound socket)
                 await adapter.stop()
             except Exception as stop_exc:
-                log.debug("stopping %s after a failed start: %s", adapter.name, stop_exc)
+                log.debug(
+                    "stopping %s after a failed start: %s", adapter.name, exception_text(stop_exc)
+                )
         again = "" if failure.permanent else "; retrying in the background"
         log.error("adapter %s cannot start: %s%s", adapter.name, failure.reason, again)
         await self._alert(f"adapter {adapter.name} is down: {failure.reason}{again}")

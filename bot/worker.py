@@ -88,7 +88,9 @@ class Worker:
         try:
             await self._pipeline.process([j.ref_id for j in jobs])
         except Exception as exc:  # one bad batch must not stop the worker
-            log.error("processing batch %s failed: %s", [j.ref_id for j in jobs], exc)
+            log.error(
+                "processing batch %s failed: %s", [j.ref_id for j in jobs], exception_text(exc)
+            )
             log.debug("%s", traceback.format_exc())
             if len(jobs) > 1:  # isolate the bad message: retry one by one
                 for job in jobs:
@@ -136,7 +138,12 @@ class Worker:
                     job.ref_id, attempts=job.attempts, queued_at=job.created_at
                 )
             except Exception as exc:  # not the backend (handled inside): a bug or the database
-                log.error("drafting job %d (message %d) failed: %s", job.id, job.ref_id, exc)
+                log.error(
+                    "drafting job %d (message %d) failed: %s",
+                    job.id,
+                    job.ref_id,
+                    exception_text(exc),
+                )
                 log.debug("%s", traceback.format_exc())
                 await self._retry_or_bury(job, exc)
                 continue
@@ -160,7 +167,7 @@ class Worker:
             try:
                 outcome = await self._deliverer.deliver(job.ref_id)
             except Exception as exc:
-                log.error("delivery of outbox %d failed: %s", job.ref_id, exc)
+                log.error("delivery of outbox %d failed: %s", job.ref_id, exception_text(exc))
                 await self._retry_or_bury(job, exc)
                 return
             if outcome.done:
