@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.redact import exception_text
 
 TIMEOUT = 10  # seconds: a check waits no longer for Slack
+DEFAULT_API = "https://slack.com/api/"
 
 
 @dataclass(frozen=True, slots=True)
