@@ -36,6 +36,7 @@ from bot.pipeline import (
     ClassifierFactory,
     DraftingPatience,
     FactMeaning,
+    Judgement,
     MeaningFactory,
     Pipeline,
 )
@@ -250,13 +251,9 @@ class App:
         approvals, service = _approvals(parts.approvals, ApprovalContext(store, policy.current))
         drafter = parts.drafter or default_drafter(self.config)
         listener = Listener(store=store, policy=policy.current, notify=approvals.admin_alert)
-        pipeline = Pipeline(
-            listener=listener,
-            store=store,
-            policy=policy.current,
+        judgement = Judgement(
             classifier_factory=parts.classifier_factory or default_classifier_factory(self.config),
             drafter=drafter,
-            approvals=approvals,
             # The real classifier's embeddings also pick facts by meaning; a classifier given
             # in its place (tests) comes with keywords only unless meaning is given too.
             meaning=parts.meaning or (fact_meaning if parts.classifier_factory is None else None),
@@ -264,6 +261,13 @@ class App:
                 patience=timedelta(minutes=workers.drafting_patience_minutes),
                 base_backoff=workers.retry_base_seconds,
             ),
+        )
+        pipeline = Pipeline(
+            store=store,
+            policy=policy.current,
+            judgement=judgement,
+            approvals=approvals,
+            listener=listener,
         )
         supervisor = AdapterSupervisor(
             adapters=parts.adapters,

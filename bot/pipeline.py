@@ -82,23 +82,32 @@ class DraftingPatience:
         return float(delay * random.uniform(0.8, 1.2))
 
 
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The models a pipeline reads and writes with: the classifier (rebuilt when the
+    policy's intents change), the facts' meaning index (None: facts by keywords only), the
+    drafter and how long a failing drafter is retried."""
+
+    classifier_factory: ClassifierFactory
+    drafter: Drafter
+    meaning: MeaningFactory | None = None
+    patience: DraftingPatience = DraftingPatience()
+
+
 class Pipeline:
     def __init__(
         self,
         *,
         store: Store,
         policy: Callable[[], Policy],
-        classifier_factory: ClassifierFactory,
-        drafter: Drafter,
+        judgement: Judgement,
         approvals: ApprovalChannel,
         listener: Listener | None = None,
-        meaning: MeaningFactory | None = None,
-        patience: DraftingPatience | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
-        self._classifier_factory = classifier_factory
-        self._drafter = drafter
+        self._classifier_factory = judgement.classifier_factory
+        self._drafter = judgement.drafter
         self._approvals = approvals
         self._listener = listener
         self._classifier: Classifier | None = None
@@ -106,9 +115,9 @@ class Pipeline:
         # Messages the failing drafting backend holds up, since its last success: one admin
         # alert per outage (told again at 10, 100… messages), not one per message or per try.
         self._held_up: set[int] = set()
-        self._meaning_factory = meaning
+        self._meaning_factory = judgement.meaning
         self._meaning: tuple[str, FactMeaning] | None = None
-        self._patience = patience or DraftingPatience()
+        self._patience = judgement.patience
 
     def classifier(self, policy: Policy) -> Classifier:
         """The classifier for the policy's intents, rebuilt only when the intents change."""
@@ -434,6 +443,7 @@ __all__ = [
     "DraftStep",
     "DraftingPatience",
     "FactMeaning",
+    "Judgement",
     "MeaningFactory",
     "Pipeline",
     "describe",
