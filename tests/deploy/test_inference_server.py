@@ -29,6 +29,12 @@ from models.sources import resolve_model_path
 from tests.models.briefs import brief
 
 MODEL_NAME = "smollm2-135m"
+# The server reads its key from API_KEY (deploy/inference.env); Tactline from the variable
+# [models.drafter] api_key_env names.
+API_KEY = "test-inference-key-0123"
+KEY_ENV = "TACTLINE_TEST_LLM_API_KEY"
+# Variables the server reads as settings, which must not leak in from the test's environment.
+SERVER_SETTINGS_ENV = ("HOST", "PORT", "MODEL", "CONFIG_FILE", "API_KEY")
 STARTUP_SECONDS = 90.0
 # A request the small model keeps generating for seconds: time to kill the server under it.
 LONG_REQUEST = [
@@ -95,9 +101,14 @@ class InferenceServer:
 
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None, "already running"
+        env = {k: v for k, v in os.environ.items() if k.upper() not in SERVER_SETTINGS_ENV}
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**env, "API_KEY": API_KEY},
+                start_new_session=True,
             )
 
     def wait_ready(self) -> float:
@@ -108,10 +119,15 @@ class InferenceServer:
         while time.monotonic() - start < STARTUP_SECONDS:
             if self.process.poll() is not None:
                 pytest.fail(f"llama_cpp.server exited ({self.process.returncode}):\n{self.tail()}")
+            request = urllib.request.Request(
+                f"{self.url}/models", headers={"Authorization": f"Bearer {API_KEY}"}
+            )
             try:
-                with urllib.request.urlopen(f"{self.url}/models", timeout=2) as resp:
+                with urllib.request.urlopen(request, timeout=2) as resp:
                     if resp.status == 200:
                         return time.monotonic() - start
+            except urllib.error.HTTPError as exc:  # it answers, wrongly: no use waiting
+                pytest.fail(f"llama_cpp.server answered {exc.code}:\n{self.tail()}")
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.2)
@@ -163,12 +179,14 @@ def server(tmp_path: Path) -> Iterator[InferenceServer]:
 
 @pytest.mark.slow
 async def test_drafts_through_the_real_llamacpp_server_across_a_crash(
-    server: InferenceServer,
+    server: InferenceServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await asyncio.to_thread(server.wait_ready)
+    monkeypatch.setenv(KEY_ENV, API_KEY)
     backend = OpenAIBackend(
         url=server.url,
         model=MODEL_NAME,
+        api_key_env=KEY_ENV,
         patience=Patience(timeout=60.0, retries=1, backoff=0.2),
     )
     drafter = LocalDrafter(backend=backend, max_tokens=32)
@@ -179,6 +197,12 @@ async def test_drafts_through_the_real_llamacpp_server_across_a_crash(
         assert first.text is None or len(first.text) <= 300
         answer = await backend.complete(LONG_REQUEST, max_tokens=8)
         assert answer.completion_tokens > 0 and answer.prompt_tokens > 5
+
+        # the key is checked: without it, a clear error and no retry
+        keyless = OpenAIBackend(url=server.url, model=MODEL_NAME, patience=Patience(retries=0))
+        with pytest.raises(InferenceError, match="401, check the API key"):
+            await keyless.complete(LONG_REQUEST, max_tokens=4)
+        await keyless.aclose()
 
         # 2. the server dies while a long request is in flight
         in_flight = asyncio.create_task(backend.complete(LONG_REQUEST, max_tokens=1024))
