@@ -82,32 +82,13 @@ class SlackServer:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        if request.method == "GET":
-            args = dict(request.query)
-        elif request.content_type == "application/json":
-            args = await request.json()
-        else:
-            args = {k: str(v) for k, v in (await request.post()).items()}
-            for key in ("blocks", "view", "attachments", "metadata"):
-                if isinstance(args.get(key), str):
-                    args[key] = json.loads(args[key])
+        args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or args.get("token")
         self.calls.append(Call(method, args, token))
         faults = self._faults.get(method)
         if faults:
-            status, error, retry_after, after = faults.pop(0)
-            if after and token == self.token:
-                handler = getattr(self, "_" + method.replace(".", "_"))
-                handler(args)
-            if error is not None:
-                return web.json_response({"ok": False, "error": error})
-            headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
-            if status >= 500:
-                return web.Response(status=status, text="upstream error", headers=headers)
-            return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=status, headers=headers
-            )
+            return self._fault(method, args, token, faults.pop(0))
         if method == "apps.connections.open":
             if token != self.app_token:
                 return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -118,6 +99,41 @@ class SlackServer:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         return web.json_response({"ok": True, **handler(args)})
+
+    @staticmethod
+    async def _args(request: web.Request) -> dict[str, Any]:
+        """The call's arguments, from the query, a JSON body or a form (JSON fields parsed)."""
+        if request.method == "GET":
+            return dict(request.query)
+        if request.content_type == "application/json":
+            body: dict[str, Any] = await request.json()
+            return body
+        args: dict[str, Any] = {k: str(v) for k, v in (await request.post()).items()}
+        for key in ("blocks", "view", "attachments", "metadata"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    def _fault(
+        self,
+        method: str,
+        args: dict[str, Any],
+        token: str | None,
+        fault: tuple[int, str | None, float | None, bool],
+    ) -> web.Response:
+        """A scripted failure: an error body, a rate limit or a 5xx (``after``: the call
+        took effect first, as when Slack fails after doing it)."""
+        status, error, retry_after, after = fault
+        if after and token == self.token:
+            getattr(self, "_" + method.replace(".", "_"))(args)
+        if error is not None:
+            return web.json_response({"ok": False, "error": error})
+        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+        if status >= 500:
+            return web.Response(status=status, text="upstream error", headers=headers)
+        return web.json_response(
+            {"ok": False, "error": "ratelimited"}, status=status, headers=headers
+        )
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()

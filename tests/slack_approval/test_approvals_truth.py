@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -191,12 +192,15 @@ class DownDrafter:
         pass
 
 
-def as_list(value: object) -> list[dict[str, object]]:
+def as_list(value: Any) -> list[dict[str, Any]]:
     """Block Kit arrives as JSON text or already parsed, by how the SDK sent it."""
-    return json.loads(value) if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+    blocks: list[dict[str, Any]] = (
+        json.loads(value) if isinstance(value, str) else list(value or [])
+    )
+    return blocks
 
 
-def write_now_buttons(env: Env) -> list[dict[str, object]]:
+def write_now_buttons(env: Env) -> list[dict[str, Any]]:
     """The Take over buttons of cards that have no draft yet, as last shown."""
     shown = env.slack.called("chat.postMessage") + env.slack.called("chat.update")
     blocks = [b for c in shown for b in as_list(c.args.get("blocks"))]

@@ -100,7 +100,7 @@ async def kill_repeatedly(db_url: str, posts: Path, kills: int, rng: random.Rand
 
 async def assert_exactly_once(store: Store, posts: Path, n_messages: int) -> None:
     async with store.engine.connect() as conn:
-        stages = dict(
+        stages: dict[str, int] = dict(
             (
                 await conn.execute(
                     select(t.messages.c.stage, func.count()).group_by(t.messages.c.stage)

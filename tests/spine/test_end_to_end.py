@@ -286,7 +286,8 @@ async def test_source_edited_before_posting_posts_nothing(app: Any) -> None:
 
 async def test_follow_up_gets_the_thread_as_context(app: Any) -> None:
     the_app, fake, _ = app
-    drafter: TemplateDrafter = the_app.drafter  # type: ignore[assignment]
+    drafter = the_app.drafter
+    assert isinstance(drafter, TemplateDrafter)
     first = make_message("Sync fails with E1023 on Android", message_id="f1", author="tob")
     await fake.inject(first)
     await drain(the_app)

@@ -25,7 +25,8 @@ class FakeSleep:
 
 
 async def test_runs_then_waits_and_survives_a_failure(caplog: pytest.LogCaptureFixture) -> None:
-    stop, sleep, runs = asyncio.Event(), FakeSleep(waits=3), []
+    stop, sleep = asyncio.Event(), FakeSleep(waits=3)
+    runs: list[int] = []
 
     async def job() -> None:
         runs.append(len(runs))

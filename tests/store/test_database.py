@@ -56,12 +56,17 @@ def test_a_bad_url_is_a_store_error_without_the_password() -> None:
 
 
 def test_the_states_are_the_strings_stored_and_shown() -> None:
-    assert JobStatus.READY == "ready" and f"{JobStatus.DEAD}" == "dead"
-    assert JobKind.DELIVER == "deliver"
-    assert OutboxStatus.SENDING == "sending" and str(OutboxStatus.STALE) == "stale"
-    assert MessageStage.DECIDED == "decided"
-    assert AlertStatus.OPEN == "open"
-    assert DraftStatus.PENDING == "pending"
+    stored: dict[str, str] = {
+        JobStatus.READY: "ready",
+        JobKind.DELIVER: "deliver",
+        OutboxStatus.SENDING: "sending",
+        MessageStage.DECIDED: "decided",
+        AlertStatus.OPEN: "open",
+        DraftStatus.PENDING: "pending",
+    }
+    for state, text in stored.items():  # equal to the text, and hashed as it
+        assert state == text and {text: 1}[state] == 1
+    assert f"{JobStatus.DEAD}" == "dead" and str(OutboxStatus.STALE) == "stale"
 
 
 async def test_the_facade_and_its_database_share_one_engine(store: Store) -> None:
