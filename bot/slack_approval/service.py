@@ -8,15 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.exc import NoResultFound
-
 from bot.domain import ApprovalDecision, Draft, DraftStatus, Verdict
 from bot.errors import TactlineError
 from bot.policy import Policy
 from bot.slack_approval import texts
 from bot.slack_approval.permissions import GroupLookupFailed
 from bot.store import cards as card_store
-from bot.store.store import ApprovalOutcome, Store, utcnow
+from bot.store.store import ApprovalOutcome, NotFound, Store, utcnow
 
 
 class ApproverCheck(Protocol):
@@ -51,8 +49,10 @@ class Decisions:
         try:
             draft = await self._store.draft(draft_id)
             group = await card_store.draft_group(self._store, draft_id)
-        except (NoResultFound, TactlineError):
+        except NotFound:
             return texts.DRAFT_GONE
+        except TactlineError as exc:  # the database is unreachable, say
+            return texts.NOTHING_DONE.format(exc)
         if draft.status != DraftStatus.PENDING:
             why = (
                 texts.SOURCE_EDITED
@@ -87,7 +87,7 @@ class Decisions:
         )
         try:
             outcome = await self._store.decide_draft(decision)
-        except NoResultFound:
+        except NotFound:
             return texts.DRAFT_GONE
         except TactlineError as exc:
             return texts.NOTHING_DONE.format(exc)

@@ -28,6 +28,10 @@ class StoreError(TactlineError):
     """The database could not be reached or refused an operation."""
 
 
+class NotFound(StoreError):
+    """What was asked for is not (or no longer) in the store."""
+
+
 class _Guarded(AbstractAsyncContextManager[AsyncConnection]):
     """A connection context whose connection failures become a clear StoreError."""
 

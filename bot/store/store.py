@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any, NotRequired, TypedDict, Unpack
 
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.domain import (
@@ -37,7 +38,7 @@ from bot.store import (
     reporting,
 )
 from bot.store.approvals import AUTOSEND_ACTOR, ApprovalOutcome, PendingDraft
-from bot.store.database import Database, StoreError, open_database
+from bot.store.database import Database, NotFound, StoreError, open_database
 from bot.store.jobs import ClaimedJob, JobRow
 from bot.store.messages import StoredMessage
 from bot.store.outbox import OutboxItem
@@ -216,7 +217,11 @@ class Store:
         return await drafts.of_message(self.db, message_id)
 
     async def draft(self, draft_id: int) -> Draft:
-        return await drafts.one(self.db, draft_id)
+        """Raises :class:`NotFound` for a draft that does not exist."""
+        try:
+            return await drafts.one(self.db, draft_id)
+        except NoResultFound:
+            raise NotFound(f"no draft {draft_id}") from None
 
     async def decide_draft(self, decision: ApprovalDecision) -> ApprovalOutcome:
         """Apply a human (or autosend) decision once: compare-and-set from ``pending``.
@@ -224,7 +229,10 @@ class Store:
         A second click, a second moderator or a retried request gets ``applied=False`` and
         posts nothing.
         """
-        return await approvals.decide(self.db, decision)
+        try:
+            return await approvals.decide(self.db, decision)
+        except NoResultFound:
+            raise NotFound(f"no draft {decision.draft_id}") from None
 
     async def pending_drafts(self, *, limit: int = 100) -> list[PendingDraft]:
         return await approvals.pending(self.db, limit=limit)
@@ -312,6 +320,7 @@ __all__ = [
     "ApprovalOutcome",
     "ClaimedJob",
     "JobRow",
+    "NotFound",
     "OutboxItem",
     "PendingDraft",
     "Store",
