@@ -101,7 +101,7 @@ class SlackApproval:
         self.board = CardBoard(config=config, store=context.store, out=self._out)
         self.reminders = Reminders(store=context.store, out=self._out, policy=context.policy)
         decisions = Decisions(store=context.store, approvers=self.approvers, policy=context.policy)
-        routes.register(
+        self._inflight = routes.register(
             self.bolt,
             routes.RouteDeps(
                 decisions=decisions,
@@ -157,12 +157,19 @@ class SlackApproval:
         return int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
+        """Stop listening, then let the clicks already acknowledged finish their work (card
+        updates, notices) before the store they use is closed."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        try:
+            async with asyncio.timeout(10):
+                await self._inflight.drained()
+        except TimeoutError:
+            log.warning("approval handlers still running after 10 s: stopping anyway")
 
     async def run(self, *, stop: asyncio.Event) -> None:
         """Reminders until ``stop`` is set."""

@@ -8,7 +8,10 @@ fits in Slack's 3 s): a click Slack showed as accepted is never lost. Everything
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,13 +53,47 @@ class Clicker:
         return cls(body["user"]["id"], channel, str(body.get("trigger_id") or ""))
 
 
-def register(bolt: AsyncApp, deps: RouteDeps) -> None:
-    """Route the approval app's clicks, submissions and events to their handlers."""
+class InFlight:
+    """The handlers still running: Bolt finishes a handler's work after the ack, so a stop
+    waits for them before the store they use is closed."""
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def track(self, handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def tracked(*args: Any, **kwargs: Any) -> None:
+            self._running += 1
+            self._idle.clear()
+            try:
+                await handler(*args, **kwargs)
+            finally:
+                self._running -= 1
+                if not self._running:
+                    self._idle.set()
+
+        return tracked
+
+    async def drained(self) -> None:
+        """Returns once no handler runs."""
+        await self._idle.wait()
+
+
+Handler = Callable[..., Coroutine[Any, Any, None]]
+
+
+def register(bolt: AsyncApp, deps: RouteDeps) -> InFlight:
+    """Route the approval app's clicks, submissions and events to their handlers; the
+    returned tracker says when none is running."""
     routes = Routes(deps)
-    bolt.action(re.compile(f"^({'|'.join(ACTIONS)})$"))(routes.on_action)
-    bolt.action(WRITE_NOW)(routes.on_write_now)
-    bolt.view(re.compile("^(edit|take_over|reject|escalate)$"))(routes.on_submit)
-    bolt.event("subteam_members_changed")(routes.on_group_changed)
+    inflight = InFlight()
+    bolt.action(re.compile(f"^({'|'.join(ACTIONS)})$"))(inflight.track(routes.on_action))
+    bolt.action(WRITE_NOW)(inflight.track(routes.on_write_now))
+    bolt.view(re.compile("^(edit|take_over|reject|escalate)$"))(inflight.track(routes.on_submit))
+    bolt.event("subteam_members_changed")(inflight.track(routes.on_group_changed))
+    return inflight
 
 
 def submitted_text(view: dict[str, Any], block: str = "text") -> str:
