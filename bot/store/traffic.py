@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
@@ -80,14 +81,7 @@ async def flagged(db: Database, channel: Channel, window: Window, flag: str) -> 
     async with db.read() as conn:
         rows = (
             await conn.execute(
-                select(
-                    msg.author_id,
-                    msg.author_name,
-                    msg.author_joined_at,
-                    msg.sent_at,
-                    msg.text,
-                    msg.flags,
-                ).where(_in(channel, window))
+                select(*_post_columns(msg.text), msg.flags).where(_in(channel, window))
             )
         ).all()
     return [_post(r) for r in rows if flag in (r.flags or ())]
@@ -100,16 +94,17 @@ async def recent_posts(
     async with db.read() as conn:
         rows = (
             await conn.execute(
-                select(
-                    msg.author_id,
-                    msg.author_name,
-                    msg.author_joined_at,
-                    msg.sent_at,
-                    func.substr(msg.text, 1, text_chars).label("text"),
-                ).where(_in(channel, window))
+                select(*_post_columns(func.substr(msg.text, 1, text_chars).label("text"))).where(
+                    _in(channel, window)
+                )
             )
         ).all()
     return [_post(r) for r in rows]
+
+
+def _post_columns(text: ColumnElement[str]) -> tuple[ColumnElement[Any], ...]:
+    """What a :class:`Post` is read from (``text``: the whole text, or its start)."""
+    return (msg.author_id, msg.author_name, msg.author_joined_at, msg.sent_at, text)
 
 
 def _post(row: object) -> Post:
@@ -139,13 +134,7 @@ async def negative_examples(
     async with db.read() as conn:
         rows = (
             await conn.execute(
-                select(
-                    msg.author_id,
-                    msg.author_name,
-                    msg.author_joined_at,
-                    msg.sent_at,
-                    msg.text,
-                )
+                select(*_post_columns(msg.text))
                 .where(_in(scope, window), _negative())
                 .order_by(msg.toxicity.desc(), msg.sent_at.desc())
                 .limit(limit)
