@@ -59,29 +59,26 @@ class CardBoard:
         )
 
     async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
-        card = await card_store.card_for(self._store, stored.id, decision.group)
-        if card is None or card.draft_id is not None:
-            return
-        burst = await self._store.burst_of(stored.id)
-        await self._out.update(
-            card.channel,
-            card.ts,
-            card_fallback(texts.FALLBACK_WAITING.format(stored.message.author.name), note),
-            card_blocks(stored, decision, CardState(waiting=note, burst=burst)),
-        )
+        fallback = card_fallback(texts.FALLBACK_WAITING.format(stored.message.author.name), note)
+        await self._redraw_waiting(stored, decision, fallback, note)
 
     async def burst_grew(self, leader_id: int) -> None:
         [stored] = await self._store.messages([leader_id])
-        decision = decision_of(stored)
+        burst = await self._store.burst_of(stored.id)
+        fallback = card_fallback(stored.message.author.name, burst[-1].message.text)
+        await self._redraw_waiting(stored, decision_of(stored), fallback, None)
+
+    async def _redraw_waiting(
+        self, stored: StoredMessage, decision: Decision, fallback: Mrkdwn, waiting: str | None
+    ) -> None:
+        """Redraw a card that has no draft yet (its burst, why it waits), if it is there."""
         card = await card_store.card_for(self._store, stored.id, decision.group)
         if card is None or card.draft_id is not None:
             return
         burst = await self._store.burst_of(stored.id)
+        state = CardState(waiting=waiting, burst=burst)
         await self._out.update(
-            card.channel,
-            card.ts,
-            card_fallback(stored.message.author.name, burst[-1].message.text),
-            card_blocks(stored, decision, CardState(burst=burst)),
+            card.channel, card.ts, fallback, card_blocks(stored, decision, state)
         )
 
     async def draft_ready(
