@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -261,4 +262,13 @@ dead_letters = Table(  # platform updates that could not be stored, set aside wi
     Column("tries", Integer, nullable=False),
     Column("at", UTCDateTime, nullable=False),
     UniqueConstraint("platform", "ref"),
+)
+
+message_vectors = Table(  # each message's sentence embedding, computed once (topics) (0005)
+    "message_vectors",
+    metadata,
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(64), nullable=False),  # the encoder that made it (ENCODER_NAME)
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
+    Column("created_at", UTCDateTime, nullable=False),
 )
