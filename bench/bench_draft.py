@@ -50,8 +50,9 @@ async def child(backend: str, n: int) -> dict[str, object]:
     dc = config.models.drafter
     policy = load_policy(REPO / "policies")
     classifier = EmbeddingClassifier(policy.intents)
-    path = resolve_model_path(dc, cache_dir=config.resolve(dc.cache_dir))
-    backend_obj = make_backend(dc, model_path=path)
+    cache = config.resolve(dc.cache_dir)
+    path = resolve_model_path(dc.model_choice(), cache_dir=cache)
+    backend_obj = make_backend(dc.backend_choice(cache), model_path=path)
     start = time.perf_counter()
     await backend_obj.load()  # type: ignore[attr-defined]
     load_s = time.perf_counter() - start

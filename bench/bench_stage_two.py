@@ -110,7 +110,9 @@ def main() -> int:
 
     config = load_config(REPO / "config.toml")
     dc = config.models.drafter
-    path = args.model or resolve_model_path(dc, cache_dir=Path(dc.cache_dir).expanduser())
+    path = args.model or resolve_model_path(
+        dc.model_choice(), cache_dir=Path(dc.cache_dir).expanduser()
+    )
     print(f"model {path.name}, {args.n} train messages per task")
     labeller = Llama(
         model_path=str(path), n_ctx=1024, n_threads=2, verbose=False, seed=0, logits_all=True

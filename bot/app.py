@@ -114,10 +114,12 @@ def default_drafter(config: Config) -> Drafter:
     from models.sources import resolve_model_path
 
     dc = config.models.drafter
+    cache = config.resolve(dc.cache_dir)
     path: Path | None = None
     if dc.backend != "openai":
-        path = resolve_model_path(dc, cache_dir=config.resolve(dc.cache_dir))
-    return LocalDrafter(backend=make_backend(dc, model_path=path), max_tokens=dc.max_tokens)
+        path = resolve_model_path(dc.model_choice(), cache_dir=cache)
+    backend = make_backend(dc.backend_choice(cache), model_path=path)
+    return LocalDrafter(backend=backend, max_tokens=dc.max_tokens)
 
 
 async def open_database(config: Config) -> Store:

@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
 from bot.redact import remember
+
+if TYPE_CHECKING:
+    from models.backends import BackendChoice
+    from models.sources import ModelChoice
 
 
 class _Section(BaseModel):
@@ -67,6 +71,25 @@ class DrafterConfig(_Section):
     url: str | None = None  # openai backend: base URL, e.g. http://127.0.0.1:8000/v1
     api_key_env: str | None = None  # openai backend: env var holding the key, if any
     timeout_seconds: float = Field(default=120.0, gt=0)
+
+    def model_choice(self) -> ModelChoice:
+        """What models.sources resolves and pulls (models/ takes no config objects)."""
+        from models.sources import ModelChoice
+
+        return ModelChoice(model=self.model, source=self.source)
+
+    def backend_choice(self, cache_dir: Path) -> BackendChoice:
+        from models.backends import BackendChoice
+
+        return BackendChoice(
+            kind=self.backend,
+            model=self.model,
+            threads=self.threads,
+            cache_dir=cache_dir,
+            url=self.url,
+            api_key_env=self.api_key_env,
+            timeout=self.timeout_seconds,
+        )
 
 
 class ModelsConfig(_Section):

