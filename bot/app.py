@@ -29,8 +29,9 @@ from bot.config import (
     secret,
 )
 from bot.delivery import Deliverer, RetryPolicy
-from bot.domain import InboundMessage, IntentSpec, Platform
+from bot.domain import Decision, InboundMessage, IntentSpec, Platform
 from bot.errors import TactlineError
+from bot.learning import ReplyBank, TextEncoder
 from bot.listening.listener import Listener
 from bot.pipeline import (
     ClassifierFactory,
@@ -149,6 +150,8 @@ class AppParts:
     app calls with the store and the policy, and then starts, runs and stops (Slack); by
     default approval events go to the log. ``meaning``: how facts are picked by meaning; the
     real classifier's embeddings by default, keywords only with a classifier given instead.
+    ``encoder``: the sentence embeddings of the reply bank; the classifier's by default, no
+    bank (no learning) with a classifier given instead and no encoder.
     """
 
     adapters: Sequence[Adapter] = ()
@@ -157,6 +160,7 @@ class AppParts:
     classifier_factory: ClassifierFactory | None = None
     meaning: MeaningFactory | None = None
     supervision: Supervision = field(default_factory=Supervision)
+    encoder: TextEncoder | None = None
 
 
 class AppPartsKw(TypedDict, total=False):
@@ -166,6 +170,7 @@ class AppPartsKw(TypedDict, total=False):
     classifier_factory: ClassifierFactory | None
     meaning: MeaningFactory | None
     supervision: Supervision
+    encoder: TextEncoder | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +255,10 @@ class App:
 
     def _assemble(self, policy: PolicyWatcher, store: Store) -> Running:
         parts, workers = self._parts, self.config.workers
-        approvals, service = _approvals(parts.approvals, ApprovalContext(store, policy.current))
+        corrections = _Corrections()
+        approvals, service = _approvals(
+            parts.approvals, ApprovalContext(store, policy.current, corrections)
+        )
         drafter = parts.drafter or default_drafter(self.config)
         listener = Listener(store=store, policy=policy.current, notify=approvals.admin_alert)
         judgement = Judgement(
@@ -263,6 +271,7 @@ class App:
                 patience=timedelta(minutes=workers.drafting_patience_minutes),
                 base_backoff=workers.retry_base_seconds,
             ),
+            bank=_reply_bank(parts, store),
         )
         pipeline = Pipeline(
             store=store,
@@ -271,6 +280,7 @@ class App:
             approvals=approvals,
             listener=listener,
         )
+        corrections.pipeline = pipeline
         supervisor = AdapterSupervisor(
             adapters=parts.adapters,
             store=store,
@@ -353,6 +363,34 @@ class App:
     @property
     def sink(self) -> StoreSink:
         return self.running.sink
+
+
+class _Corrections:
+    """A moderator's correction from a card, handed to the pipeline (built after the
+    approval service that receives it)."""
+
+    def __init__(self) -> None:
+        self.pipeline: Pipeline | None = None
+
+    async def correct(
+        self, message_id: int, field: str, value: str, author: str
+    ) -> Decision | None:
+        if self.pipeline is None:
+            raise TactlineError("the pipeline is not running yet")
+        return await self.pipeline.correct(message_id, field, value, author)
+
+
+def _reply_bank(parts: AppParts, store: Store) -> ReplyBank | None:
+    """The reply bank on the given encoder, or the classifier's (None: a classifier was
+    given and no encoder, so nothing is learned)."""
+    if parts.encoder is not None:
+        name = str(getattr(parts.encoder, "name", "given"))
+        return ReplyBank(db=store.db, encoder=parts.encoder, model=name)
+    if parts.classifier_factory is not None:
+        return None
+    from models.encoder import ENCODER_NAME, shared_encoder
+
+    return ReplyBank(db=store.db, encoder=shared_encoder(), model=ENCODER_NAME)
 
 
 def _approvals(

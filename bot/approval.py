@@ -65,12 +65,23 @@ class ApprovalService(ApprovalChannel, Protocol):
         ...
 
 
+class Corrector(Protocol):
+    async def correct(
+        self, message_id: int, field: str, value: str, author: str
+    ) -> Decision | None:
+        """A moderator corrected how a message was read (``field`` intent or tone): record
+        it and decide the message again; the new decision (None: not classified)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ApprovalContext:
-    """What an approval service reads: the store, and the policy in force now."""
+    """What an approval service reads: the store, the policy in force now, and where a
+    moderator's correction of a label goes (None: cards offer no correction)."""
 
     store: Store
     policy: Callable[[], Policy]
+    corrector: Corrector | None = None
 
 
 ApprovalFactory = Callable[[ApprovalContext], ApprovalService]

@@ -197,6 +197,9 @@ class DraftBrief:
     answered: bool = False
     group_label: str = ""  # who follows up ("Customer support"), for drafts that cannot answer
     examples: tuple[tuple[str, str], ...] = ()  # (message, approved reply) from the policy
+    # (message, sent reply) from the reply bank, for messages close in meaning to this one:
+    # shown before the policy's examples; being on this topic, their words are not "borrowed".
+    learned_examples: tuple[tuple[str, str], ...] = ()
     sentiment: str = ""  # of the message: an upset member gets an apology first
     # What to try when the draft answered what no fact states: the `unanswered` strategy and
     # its example replies (empty: no second strategy, only the reasons).

@@ -30,9 +30,12 @@ from bot.domain import (
     IntentSpec,
     Verdict,
 )
+from bot.learning import Match, Recall, ReplyBank, corrected, learned_intents
 from bot.listening.listener import Listener
 from bot.policy import Policy, decide
 from bot.redact import exception_text
+from bot.store import learned
+from bot.store.learned import Correction
 from bot.store.store import AUTOSEND_ACTOR, Store, StoredMessage, utcnow
 from models.base import Classifier, ClassifyInput, Drafter, DraftResult
 
@@ -86,12 +89,14 @@ class DraftingPatience:
 class Judgement:
     """The models a pipeline reads and writes with: the classifier (rebuilt when the
     policy's intents change), the facts' meaning index (None: facts by keywords only), the
-    drafter and how long a failing drafter is retried."""
+    drafter and how long a failing drafter is retried; the reply bank (None: drafts are
+    shown the policy's examples only, and corrections do not teach the classifier)."""
 
     classifier_factory: ClassifierFactory
     drafter: Drafter
     meaning: MeaningFactory | None = None
     patience: DraftingPatience = DraftingPatience()
+    bank: ReplyBank | None = None
 
 
 class Pipeline:
@@ -118,14 +123,24 @@ class Pipeline:
         self._meaning_factory = judgement.meaning
         self._meaning: tuple[str, FactMeaning] | None = None
         self._patience = judgement.patience
+        self._bank = judgement.bank
 
-    def classifier(self, policy: Policy) -> Classifier:
-        """The classifier for the policy's intents, rebuilt only when the intents change."""
-        key = _intents_key(policy.intents)
+    def classifier(self, policy: Policy, intents: Sequence[IntentSpec] | None = None) -> Classifier:
+        """The classifier for the policy's intents (or ``intents``: the policy's with what
+        moderators taught), rebuilt only when the intents change."""
+        specs = policy.intents if intents is None else intents
+        key = _intents_key(specs)
         if self._classifier is None or key != self._classifier_key:
-            self._classifier = self._classifier_factory(policy.intents)
+            self._classifier = self._classifier_factory(specs)
             self._classifier_key = key
         return self._classifier
+
+    async def _taught_classifier(self, policy: Policy) -> Classifier:
+        """The classifier of the policy's intents and the moderators' corrections."""
+        if self._bank is None:
+            return self.classifier(policy)
+        taught = await learned.listing(self._store.db, field="intent")
+        return self.classifier(policy, learned_intents(policy.intents, taught))
 
     async def _meanings(
         self, policy: Policy, texts: Sequence[str]
@@ -150,7 +165,7 @@ class Pipeline:
         stored = await self._store.messages(message_ids)
         todo = [i for i, s in enumerate(stored) if s.classification is None]
         if todo:
-            results = await self.classifier(policy).classify(
+            results = await (await self._taught_classifier(policy)).classify(
                 [
                     ClassifyInput(text=stored[i].message.text, platform=stored[i].message.platform)
                     for i in todo
@@ -274,6 +289,69 @@ class Pipeline:
         )
         await self._approvals.draft_ready(stored, decision, draft, notes)
 
+    async def correct(
+        self, message_id: int, field: str, value: str, author: str
+    ) -> Decision | None:
+        """A moderator's correction of how a message was read (its intent, or its tone):
+        recorded with its author (it teaches the classifier), then the message is decided
+        again under the policy; a new route gets a card of its own. The new decision, or
+        None when the message is not (or not yet) classified."""
+        found = await self._store.messages([message_id])
+        if not found or found[0].classification is None:
+            return None
+        before, c = found[0], found[0].classification
+        policy = self._policy()
+        await learned.add(
+            self._store.db,
+            Correction(
+                message_id=message_id,
+                text=before.message.text,
+                language=c.language,
+                field=field,
+                value=value,
+                previous=c.intent if field == "intent" else tone_of(c),
+                author=author,
+                policy_version=policy.version,
+                at=utcnow(),
+            ),
+        )
+        now = corrected(c, field, value, author)
+        await self._store.save_classification(message_id, now)
+        stored = dataclasses.replace(before, classification=now)
+        meaning = (await self._meanings(policy, [stored.message.text]))[0]
+        decision = await self._decision(policy, stored, meaning, {})
+        await self._store.save_decision(message_id, decision)
+        if (decision.group, str(decision.action)) != (before.group, before.action):
+            await self._approvals.message_decided(stored, decision)
+            await self._reroute(stored, decision, author)
+        return decision
+
+    async def _reroute(self, stored: StoredMessage, decision: Decision, author: str) -> None:
+        """A pending draft follows its message's new route: to the new group's card when a
+        reply is still wanted, rejected when the policy now wants none."""
+        pending = [
+            d for d in await self._store.drafts_of(stored.id) if d.status == DraftStatus.PENDING
+        ]
+        if not pending:
+            return
+        why = f"label corrected by {author}"
+        if decision.brief is None:
+            verdict = ApprovalDecision(pending[-1].id, author, utcnow(), Verdict.REJECT, reason=why)
+            await self._store.decide_draft(verdict)
+            return
+        moved = ApprovalDecision(
+            pending[-1].id,
+            author,
+            utcnow(),
+            Verdict.ESCALATE,
+            reason=why,
+            target_group=decision.group,
+        )
+        outcome = await self._store.decide_draft(moved)
+        if outcome.new_draft_id is not None:
+            draft = await self._store.draft(outcome.new_draft_id)
+            await self._approvals.draft_ready(stored, decision, draft, (why,))
+
     async def draft(
         self, message_id: int, *, attempts: int = 1, queued_at: datetime | None = None
     ) -> DraftStep:
@@ -303,8 +381,12 @@ class Pipeline:
         # member's burst is answered as one message.
         burst = await self._store.burst_of(message_id)
         text = "\n".join([stored.message.text, *(b.message.text for b in burst)])
+        recall = await self._recall(policy, stored)
         brief = dataclasses.replace(
-            decision.brief, text=text, evidence=stored.classification.evidence
+            decision.brief,
+            text=text,
+            evidence=stored.classification.evidence,
+            learned_examples=recall.pairs if recall else (),
         )
         try:
             result = await self._drafter.draft(brief)
@@ -313,11 +395,40 @@ class Pipeline:
                 stored, decision, exc, attempts=attempts, since=queued_at or stored.received_at
             )
         self._held_up.clear()
-        await self._drafted(stored, decision, result)
+        await self._drafted(stored, decision, result, recall)
         return DraftStep(done=True)
 
+    async def _recall(self, policy: Policy, stored: StoredMessage) -> Recall | None:
+        """The team's sent replies to the messages closest to this one (None without a bank,
+        or when it fails: a draft is never held up by what it could learn)."""
+        c = stored.classification
+        if self._bank is None or c is None:
+            return None
+        try:
+            return await self._bank.recall(policy, stored.message.text, c.language, c.intent)
+        except Exception:
+            log.exception("reply bank look-up failed for message %d", stored.id)
+            return None
+
+    async def _learned_from(self, draft_id: int, recall: Recall | None, text: str | None) -> None:
+        """Record which banked replies the draft was shown, and the rejected draft it is
+        close to (its card says so, with the reason)."""
+        if self._bank is None or recall is None:
+            return
+        try:
+            rejected: Match | None = None
+            if text:
+                rejected = await self._bank.rejected_like(recall, text)
+            await self._bank.record(draft_id, recall, rejected)
+        except Exception:
+            log.exception("could not record what draft %d learned from", draft_id)
+
     async def _drafted(
-        self, stored: StoredMessage, decision: Decision, result: DraftResult
+        self,
+        stored: StoredMessage,
+        decision: Decision,
+        result: DraftResult,
+        recall: Recall | None = None,
     ) -> None:
         draft = await self._store.add_draft(
             message_id=stored.id,
@@ -329,6 +440,7 @@ class Pipeline:
         )
         if (draft.text, draft.model) != (result.text, result.model):
             return  # a moderator took over while the model wrote: theirs stands
+        await self._learned_from(draft.id, recall, result.text)
         if (
             decision.auto_send
             and decision.action == Action.REPLY
@@ -427,6 +539,13 @@ def _span(d: timedelta) -> str:
     if minutes < 2:
         return f"{d.total_seconds():.0f} s"
     return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+def tone_of(c: Classification) -> str:
+    """How a message's tone reads, in a correction's words."""
+    if "sarcasm" in c.flags:
+        return "sarcastic"
+    return "toxic" if c.toxic else "not_toxic"
 
 
 def describe(c: Classification) -> str:

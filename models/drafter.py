@@ -73,6 +73,8 @@ class LocalDrafter:
                     brief,
                     strategy=brief.fallback_strategy,
                     examples=brief.fallback_examples or brief.examples,
+                    # The sent replies answered what this draft may not: not shown again.
+                    learned_examples=(),
                 )
             )
         language = LANGUAGES.get(brief.language, brief.language)

@@ -13,6 +13,8 @@ from models.base import ChatMessage
 LANGUAGES = {"en": "English", "fr": "French"}
 MAX_CONTEXT_CHARS = 280  # per earlier message
 MAX_MESSAGE_CHARS = 1500
+# Example turns shown: each costs prefill time, and three teach the voice as well as more.
+MAX_EXAMPLES = 3
 
 
 def _clip(text: str, n: int) -> str:
@@ -120,9 +122,10 @@ def user_prompt(brief: DraftBrief) -> str:
 
 
 def build_messages(brief: DraftBrief) -> list[ChatMessage]:
-    """System brief, the policy's model answers as earlier turns, then the message."""
+    """System brief, the team's sent replies to the closest messages and then the policy's
+    model answers as earlier turns (at most ``MAX_EXAMPLES``), then the message."""
     messages = [ChatMessage("system", system_prompt(brief))]
-    for message, reply in brief.examples:
+    for message, reply in [*brief.learned_examples, *brief.examples][:MAX_EXAMPLES]:
         messages += [ChatMessage("user", _member_block(message)), ChatMessage("assistant", reply)]
     messages.append(ChatMessage("user", user_prompt(brief)))
     return messages

@@ -98,9 +98,20 @@ class SlackApproval:
         self._timing = timing
         self._out = SlackOut(self.client)
         self.approvers = Approvers(client=self.client, policy=context.policy, clock=timing.clock)
-        self.board = CardBoard(config=config, store=context.store, out=self._out)
+        corrector = context.corrector
+        self.board = CardBoard(
+            config=config,
+            store=context.store,
+            out=self._out,
+            intents=(lambda: context.policy().intent_names) if corrector else tuple,
+        )
         self.reminders = Reminders(store=context.store, out=self._out, policy=context.policy)
-        decisions = Decisions(store=context.store, approvers=self.approvers, policy=context.policy)
+        decisions = Decisions(
+            store=context.store,
+            approvers=self.approvers,
+            policy=context.policy,
+            corrector=corrector,
+        )
         self._inflight = routes.register(
             self.bolt,
             routes.RouteDeps(

@@ -3,6 +3,8 @@ decided, updated as its draft waits, lands, is decided, escalated and delivered.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from bot.config import ApprovalConfig
 from bot.domain import Action, Decision, DeliveryReceipt, Draft, DraftStatus, RuleMatch
 from bot.slack_approval import texts
@@ -10,6 +12,7 @@ from bot.slack_approval.cards import CardState, card_blocks, card_fallback
 from bot.slack_approval.mrkdwn import Mrkdwn, date, escape, fmt, link, user
 from bot.slack_approval.out import SlackOut
 from bot.store import cards as card_store
+from bot.store import replies
 from bot.store.store import Store, StoredMessage
 
 # Errors of a delivery given up that do not mean "the platform refused it" (bot/delivery.py,
@@ -30,12 +33,21 @@ def decision_of(stored: StoredMessage) -> Decision:
 
 
 class CardBoard:
-    """Posts and updates approval cards, one per message and group."""
+    """Posts and updates approval cards, one per message and group. ``intents``: what a
+    moderator may correct a message's intent to (none: no "Not right?" control)."""
 
-    def __init__(self, *, config: ApprovalConfig, store: Store, out: SlackOut) -> None:
+    def __init__(
+        self,
+        *,
+        config: ApprovalConfig,
+        store: Store,
+        out: SlackOut,
+        intents: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
         self._config = config
         self._store = store
         self._out = out
+        self._intents = intents
 
     def channel_for(self, group: str) -> str:
         return self._config.channels.get(group) or self._config.channel
@@ -48,7 +60,7 @@ class CardBoard:
         resp = await self._out.post(
             self.channel_for(decision.group),
             card_fallback(stored.message.author.name, stored.message.text),
-            blocks=card_blocks(stored, decision),
+            blocks=card_blocks(stored, decision, CardState(intents=self._intents())),
         )
         await card_store.save_card(
             self._store,
@@ -76,7 +88,7 @@ class CardBoard:
         if card is None or card.draft_id is not None:
             return
         burst = await self._store.burst_of(stored.id)
-        state = CardState(waiting=waiting, burst=burst)
+        state = CardState(waiting=waiting, burst=burst, intents=self._intents())
         await self._out.update(
             card.channel, card.ts, fallback, card_blocks(stored, decision, state)
         )
@@ -86,7 +98,14 @@ class CardBoard:
     ) -> None:
         card = await card_store.card_for(self._store, stored.id, decision.group)
         burst = await self._store.burst_of(stored.id)
-        blocks = card_blocks(stored, decision, CardState(draft, notes, burst=burst))
+        state = CardState(
+            draft,
+            notes,
+            burst=burst,
+            learned=await replies.uses_of(self._store.db, draft.id),
+            intents=self._intents(),
+        )
+        blocks = card_blocks(stored, decision, state)
         text = card_fallback(texts.FALLBACK_DRAFT.format(stored.message.author.name), draft.text)
         if card is None:
             resp = await self._out.post(self.channel_for(decision.group), text, blocks=blocks)
@@ -139,15 +158,31 @@ class CardBoard:
         if extra:
             lines.append(extra)
         outcome = Mrkdwn("\n").join(lines) if lines else None
-        burst = await self._store.burst_of(stored.id)
+        state = CardState(
+            draft,
+            outcome=outcome,
+            burst=await self._store.burst_of(stored.id),
+            learned=await replies.uses_of(self._store.db, draft_id),
+            intents=self._intents(),
+        )
         await self._out.update(
             card.channel,
             card.ts,
             texts.FALLBACK_STATUS.format(draft_id, draft.status),
-            card_blocks(
-                stored, decision_of(stored), CardState(draft, outcome=outcome, burst=burst)
-            ),
+            card_blocks(stored, decision_of(stored), state),
         )
+
+    async def relabelled(self, message_id: int, group: str) -> None:
+        """Redraw the message's card in ``group`` with how it is read now."""
+        card = await card_store.card_for(self._store, message_id, group)
+        if card is None:
+            return
+        if card.draft_id is not None:
+            await self.refresh(card.draft_id)
+            return
+        stored = await self._store.message(message_id)
+        fallback = card_fallback(stored.message.author.name, stored.message.text)
+        await self._redraw_waiting(stored, decision_of(stored), fallback, None)
 
     async def _outcome_lines(self, draft: Draft) -> list[Mrkdwn]:
         lines: list[Mrkdwn] = []

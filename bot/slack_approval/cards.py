@@ -24,13 +24,18 @@ from bot.slack_approval.mrkdwn import (
     plain,
     quote,
     section,
+    user,
 )
+from bot.store.replies import Use
 from bot.store.store import StoredMessage
 
 ACTIONS = ("approve", "edit", "reject", "escalate", "take_over")
 # Before any draft exists (drafting, or the model failing): write the reply yourself. Its value
 # is the message id, not a draft id.
 WRITE_NOW = "write_now"
+# "Not right?": a select whose option values are "<message id>:<intent|tone>:<value>".
+CORRECT = "correct"
+TONES = ("toxic", "not_toxic", "sarcastic")
 LABELS = texts.BUTTONS
 UNSURE_BELOW = 0.45
 
@@ -39,13 +44,17 @@ UNSURE_BELOW = 0.45
 class CardState:
     """What a card shows beyond the message and its decision: the draft and its check
     notes, the outcome once decided, why it waits without a draft (``waiting``), and the
-    member's later messages that joined it (``burst``: one draft answers them all)."""
+    member's later messages that joined it (``burst``: one draft answers them all), what the
+    draft learned from (``learned``), and the intents a moderator may correct the message to
+    (``intents``; none: no "Not right?" control)."""
 
     draft: Draft | None = None
     notes: tuple[str, ...] = ()
     outcome: Mrkdwn | None = None
     waiting: str | None = None
     burst: Sequence[StoredMessage] = ()
+    learned: Sequence[Use] = ()
+    intents: Sequence[str] = ()
 
 
 def _button(action: str, draft_id: int) -> dict[str, Any]:
@@ -74,9 +83,49 @@ def card_blocks(
     if burst:
         state = replace(state, burst=burst)
     blocks = _message_blocks(stored, decision, state.burst)
+    if state.intents and stored.classification is not None:
+        blocks.append(_correct_block(stored, stored.classification, state.intents))
     if state.draft is None:
         return blocks + _waiting_blocks(stored, decision, state.waiting)
     return blocks + _draft_blocks(state.draft, state)
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": plain(text, 75), "value": value[:150]}
+
+
+def _correct_block(
+    stored: StoredMessage, c: Classification, intents: Sequence[str]
+) -> dict[str, Any]:
+    """ "Not right?": the right intent, or the tone, in two clicks."""
+    tones = [
+        t
+        for t in TONES
+        if not (t == "toxic" and c.toxic)
+        and not (t == "not_toxic" and not c.toxic)
+        and not (t == "sarcastic" and "sarcasm" in c.flags)
+    ]
+    groups = [
+        {
+            "label": plain(texts.CORRECT_INTENT_GROUP, 75),
+            "options": [
+                _option(texts.CORRECT_INTENT.format(i), f"{stored.id}:intent:{i}")
+                for i in intents
+                if i != c.intent
+            ][:100],
+        },
+        {
+            "label": plain(texts.CORRECT_TONE_GROUP, 75),
+            "options": [_option(texts.TONES[t], f"{stored.id}:tone:{t}") for t in tones],
+        },
+    ]
+    select = {
+        "type": "static_select",
+        "action_id": CORRECT,
+        "placeholder": plain(texts.NOT_RIGHT),
+        "option_groups": [g for g in groups if g["options"]],
+    }
+    return {"type": "actions", "block_id": "correct", "elements": [select]}
 
 
 def _message_blocks(
@@ -156,6 +205,8 @@ def _draft_blocks(draft: Draft, state: CardState) -> list[dict[str, Any]]:
     blocks = [section(fmt(texts.DRAFT, draft.version, body))]
     if state.notes:
         blocks.append(context(fmt(texts.CHECKS, "; ".join(state.notes))))
+    if state.learned:
+        blocks.append(context(Mrkdwn("\n").join(_learned_line(u) for u in state.learned)))
     if state.outcome is not None:
         blocks.append(section(state.outcome))
     elif draft.status == DraftStatus.PENDING:
@@ -168,6 +219,13 @@ def _draft_blocks(draft: Draft, state: CardState) -> list[dict[str, Any]]:
             }
         )
     return blocks
+
+
+def _learned_line(use: Use) -> Mrkdwn:
+    """Where the draft's shape came from, or the rejected draft it resembles."""
+    if use.kind == "rejected":
+        return fmt(texts.CLOSE_TO_REJECTED, user(use.approver), use.reason or texts.NO_REASON)
+    return fmt(texts.BASED_ON, _clip(use.message_text, 120), user(use.approver), use.similarity)
 
 
 BURST_SHOWN = 8

@@ -20,8 +20,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.domain import Verdict
 from bot.slack_approval import texts
 from bot.slack_approval.board import CardBoard
-from bot.slack_approval.cards import ACTIONS, WRITE_NOW, escalate_modal, text_modal
-from bot.slack_approval.mrkdwn import Mrkdwn
+from bot.slack_approval.cards import ACTIONS, CORRECT, WRITE_NOW, escalate_modal, text_modal
+from bot.slack_approval.mrkdwn import Mrkdwn, fmt
 from bot.slack_approval.out import SlackOut
 from bot.slack_approval.permissions import Approvers
 from bot.slack_approval.service import Choice, Decisions
@@ -91,6 +91,7 @@ def register(bolt: AsyncApp, deps: RouteDeps) -> InFlight:
     inflight = InFlight()
     bolt.action(re.compile(f"^({'|'.join(ACTIONS)})$"))(inflight.track(routes.on_action))
     bolt.action(WRITE_NOW)(inflight.track(routes.on_write_now))
+    bolt.action(CORRECT)(inflight.track(routes.on_correct))
     bolt.view(re.compile("^(edit|take_over|reject|escalate)$"))(inflight.track(routes.on_submit))
     bolt.event("subteam_members_changed")(inflight.track(routes.on_group_changed))
     return inflight
@@ -156,6 +157,23 @@ class Routes:
             return
         await self._d.out.open_view(who.trigger_id, text_modal("take_over", draft.id))
         await self._d.board.refresh(draft.id)
+
+    async def on_correct(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """ "Not right?": the message is read and decided again; its card shows it, and a new
+        route gets a card of its own (posted by the pipeline)."""
+        await ack()
+        who = self._clicker(body)
+        choice = str((action.get("selected_option") or {}).get("value") or "")
+        done = await self._d.decisions.correct(who.user, choice)
+        if isinstance(done, str):
+            await self._tell(who, done)
+            return
+        await self._d.board.relabelled(done.message_id, done.group)
+        decision = done.decision
+        told = fmt(texts.CORRECTED, done.label, decision.group, str(decision.action))
+        if decision.group != done.group:
+            told += fmt(texts.CORRECTED_REROUTED, decision.group)
+        await self._tell(who, told)
 
     async def on_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         text = submitted_text(view)

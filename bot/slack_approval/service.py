@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.domain import ApprovalDecision, Draft, DraftStatus, Verdict
+from bot.approval import Corrector
+from bot.domain import ApprovalDecision, Decision, Draft, DraftStatus, Verdict
 from bot.errors import TactlineError
 from bot.policy import Policy
 from bot.slack_approval import texts
+from bot.slack_approval.cards import TONES
 from bot.slack_approval.permissions import GroupLookupFailed
 from bot.store import cards as card_store
 from bot.store.store import ApprovalOutcome, NotFound, Store, utcnow
@@ -34,15 +36,40 @@ class Choice:
     target_group: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A correction applied: the message, the group whose card it was made on, the label as
+    the moderator reads it, and the message's new decision."""
+
+    message_id: int
+    group: str
+    label: str
+    decision: Decision
+
+
+def _parse_choice(choice: str) -> tuple[int | None, str, str]:
+    message, _, rest = choice.partition(":")
+    field, _, value = rest.partition(":")
+    if not message.isdigit() or field not in ("intent", "tone"):
+        return None, field, value
+    return int(message), field, value
+
+
 class Decisions:
     """Decides drafts for moderators; every refusal is the sentence the moderator reads."""
 
     def __init__(
-        self, *, store: Store, approvers: ApproverCheck, policy: Callable[[], Policy]
+        self,
+        *,
+        store: Store,
+        approvers: ApproverCheck,
+        policy: Callable[[], Policy],
+        corrector: Corrector | None = None,
     ) -> None:
         self._store = store
         self._approvers = approvers
         self._policy = policy
+        self._corrector = corrector
 
     async def refusal(self, actor: str, draft_id: int) -> str | None:
         """Why ``actor`` may not decide this draft now, or None when they may."""
@@ -117,6 +144,32 @@ class Decisions:
         if card is not None and card.draft_id is None:
             await card_store.attach_draft(self._store, card.id, draft.id)
         return draft
+
+    async def correct(self, actor: str, choice: str) -> Correction | str:
+        """A "Not right?" choice (``<message id>:<intent|tone>:<value>``) from an approver
+        of the message's group: recorded and the message decided again; or what to tell
+        them."""
+        message_id, field, value = _parse_choice(choice)
+        if self._corrector is None or message_id is None:
+            return texts.UNKNOWN_LABEL.format(choice)
+        known = self._policy().intent_names if field == "intent" else TONES
+        if value not in known:
+            return texts.UNKNOWN_LABEL.format(value)
+        found = await self._store.messages([message_id])
+        if not found:
+            return texts.MESSAGE_GONE
+        group = found[0].group or ""
+        refusal = await self._not_an_approver(actor, group, texts.NOT_A_CORRECTOR)
+        if refusal is not None:
+            return refusal
+        try:
+            decision = await self._corrector.correct(message_id, field, value, actor)
+        except TactlineError as exc:
+            return texts.NOTHING_DONE.format(exc)
+        if decision is None:
+            return texts.NOT_CLASSIFIED
+        shown = value if field == "intent" else texts.TONES[value]
+        return Correction(message_id, group, shown, decision)
 
     async def draft_text(self, draft_id: int) -> str:
         return (await self._store.draft(draft_id)).text or ""

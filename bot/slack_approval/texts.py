@@ -40,6 +40,17 @@ FALLBACK_WAITING = "Waiting for a draft for {}"
 FALLBACK_DRAFT = "Draft for {}"
 FALLBACK_ESCALATED = "Escalated to {}"
 FALLBACK_STATUS = "Draft {}: {}"
+# What the draft learned from: the team's sent reply to a close message, or a rejected draft
+# it resembles (with the reason the moderator gave).
+BASED_ON = "💡 Based on the reply to “{}” approved by {} ({:.0%} alike)"
+CLOSE_TO_REJECTED = "⚠️ Close to a draft {} rejected for a similar message: “{}”"
+NO_REASON = "no reason given"
+# "Not right?": correct how the message was read, in two clicks.
+NOT_RIGHT = "Not right?"
+CORRECT_INTENT_GROUP = "It is really…"
+CORRECT_INTENT = "{}"
+CORRECT_TONE_GROUP = "Its tone is…"
+TONES = {"toxic": "toxic", "not_toxic": "not toxic", "sarcastic": "sarcastic"}
 
 # -- outcomes on a card --------------------------------------------------------------------
 
@@ -81,6 +92,14 @@ NOT_AN_APPROVER = "Only the {} approvers can decide this draft."
 NOT_AN_ANSWERER = "Only the {} approvers can answer this message."
 CANNOT_TELL = "Nothing done: cannot tell whether you are a {} approver: {}."
 DRAFT_IS = "Nothing done: the draft is {}."
+NOT_A_CORRECTOR = "Only the {} approvers can correct how this message was read."
+UNKNOWN_LABEL = "Nothing done: “{}” is not an intent or a tone the policy knows."
+NOT_CLASSIFIED = "Nothing done: this message has not been classified yet."
+CORRECTED = (
+    "Thanks: the message is now read as {}, and decided again: {} → {}. "
+    "The classifier learns from it."
+)
+CORRECTED_REROUTED = " It moved to {}: a new card is there."
 MISSING_SCOPE = (
     "the approval app lacks the `{scope}` scope, so Slack will not list user group "
     "{usergroup}: an admin must add it and reinstall the app"

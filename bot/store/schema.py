@@ -272,3 +272,68 @@ message_vectors = Table(  # each message's sentence embedding, computed once (to
     Column("vector", LargeBinary, nullable=False),  # float32, little-endian
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# -- learning from moderators (0006) ------------------------------------------------------
+
+reply_bank = Table(  # what moderators decided on drafts, kept to teach the next drafts
+    "reply_bank",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("approval_id", Integer, ForeignKey("approvals.id"), nullable=False, unique=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False),
+    # approve | edit | take_over: a reply that was sent; reject: a draft not to write again
+    Column("verdict", String(16), nullable=False),
+    Column("message_text", Text, nullable=False),
+    Column("reply", Text, nullable=False),  # the posted text, or the rejected draft
+    Column("reason", Text),  # why it was rejected
+    Column("language", String(8), nullable=False),
+    Column("intent", String(64), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    # {fact id: hash of its text} the reply relies on: used only while they are unchanged
+    Column("facts", JSON, nullable=False),
+    Column("approver", String(128), nullable=False),
+    Column("member_id", String(128), nullable=False),  # who wrote the message answered
+    Column("member_name", String(256), nullable=False),
+    Column("edited", Boolean, nullable=False),
+    Column("model", String(64), nullable=False),  # the encoder of the vectors
+    Column("vector", LargeBinary, nullable=False),  # the message's, float32
+    Column("reply_vector", LargeBinary),  # a rejected draft's, float32
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_reply_bank_language", "language", "verdict"),
+)
+
+reply_bank_forgotten = Table(  # approvals an admin made the bank forget: never banked again
+    "reply_bank_forgotten",
+    metadata,
+    Column("approval_id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+learned_uses = Table(  # which banked decisions a draft was shown or compared with
+    "learned_uses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False),
+    Column("bank_id", Integer, ForeignKey("reply_bank.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # example | rejected
+    Column("similarity", Float, nullable=False),
+    UniqueConstraint("draft_id", "bank_id"),
+)
+
+learned_labels = Table(  # a moderator's correction of how a message was read
+    "learned_labels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("field", String(16), nullable=False),  # intent | tone
+    Column("value", String(64), nullable=False),  # an intent; toxic | not_toxic | sarcastic
+    Column("previous", String(64), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_learned_labels_message", "message_id"),
+)

@@ -22,6 +22,7 @@ from bot.app import App, AppParts, build_app
 from bot.approval import ApprovalContext
 from bot.config import ApprovalConfig, Config, DatabaseConfig, PoliciesConfig
 from bot.domain import Platform
+from bot.learning import TextEncoder
 from bot.pipeline import ClassifierFactory
 from bot.slack_approval import ApprovalTiming, SlackApproval, SlackCredentials
 from bot.store import open_store
@@ -112,6 +113,29 @@ class Env:
             }
         )
 
+    async def choose(self, action_id: str, value: str, user: str = "U_ANA") -> int:
+        """A choice in a card's select menu (``static_select``), as Slack sends it."""
+        return await self.post(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "team": {"id": "T1"},
+                "api_app_id": "A1",
+                "trigger_id": f"trigger-{action_id}",
+                "channel": {"id": "C_APPROVE"},
+                "container": {"type": "message", "channel_id": "C_APPROVE"},
+                "actions": [
+                    {
+                        "type": "static_select",
+                        "action_id": action_id,
+                        "block_id": action_id,
+                        "selected_option": {"value": value},
+                        "action_ts": "1",
+                    }
+                ],
+            }
+        )
+
     async def submit(
         self,
         kind: str,
@@ -151,6 +175,7 @@ async def running_env(
     fake: FakeAdapter | None = None,
     classifier_factory: ClassifierFactory = RuleClassifier,
     clock: Callable[[], float] = time.monotonic,
+    encoder: TextEncoder | None = None,
 ) -> AsyncIterator[Env]:
     slack = SlackServer(
         token="xoxb-test",
@@ -190,6 +215,7 @@ async def running_env(
         approvals=approvals,
         drafter=drafter or TemplateDrafter(),
         classifier_factory=classifier_factory,
+        encoder=encoder,
     )
     try:
         async with build_app(config, parts) as app:  # starts the approval app, stops it after
