@@ -17,6 +17,9 @@ from typing import Any
 from bot.store.approvals import AUTOSEND_ACTOR
 from bot.store.reporting import ReportRows, report_rows
 from bot.store.store import Store
+from bot.topics.finder import find_topics
+from bot.topics.summaries import topic_json
+from bot.topics.values import TopicsReport
 
 Row = dict[str, Any]
 
@@ -59,6 +62,7 @@ class Report:
     posts_by_channel: Counter[str] = field(default_factory=Counter)
     alerts: Counter[str] = field(default_factory=Counter)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    topics: TopicsReport | None = None  # what the messages were about (bot.topics)
 
     @property
     def decided(self) -> int:
@@ -74,7 +78,35 @@ def changed_share(before: str, after: str) -> float:
 
 
 async def build_report(store: Store, since: datetime, until: datetime) -> Report:
-    return compute(since, until, await report_rows(store.db, since, until))
+    r = compute(since, until, await report_rows(store.db, since, until))
+    r.topics = await find_topics(store.db, since, until)
+    r.tables["topics"] = topic_rows(r.topics)
+    return r
+
+
+def topic_rows(topics: TopicsReport) -> list[Row]:
+    """One row per topic for the CSV export (examples as their message ids)."""
+    rows = []
+    for tp in topics.topics:
+        j = topic_json(tp)
+        rows.append(
+            {
+                "topic": tp.number,
+                "label": tp.label,
+                "size": tp.size,
+                "previous_period": tp.previous,
+                "trend": j["trend"],
+                "group": tp.group,
+                "negative": tp.sentiments["negative"],
+                "neutral": tp.sentiments["neutral"],
+                "positive": tp.sentiments["positive"],
+                "intents": j["intents"],
+                "platforms": j["platforms"],
+                "by_day": j["by_day"],
+                "example_message_ids": [ex.message_id for ex in tp.examples],
+            }
+        )
+    return rows
 
 
 def compute(since: datetime, until: datetime, rows: ReportRows) -> Report:

@@ -13,8 +13,12 @@ from typing import Any
 from bot.redact import redact
 from bot.reports import charts
 from bot.reports.metrics import Report, Timing
+from bot.topics.trends import trend
+from bot.topics.values import Topic, TopicsReport
 
 SENTIMENTS = ("negative", "neutral", "positive")
+TOPICS_CHARTED = 8  # more lines than this on one chart cannot be told apart
+TOPICS_PER_GROUP = 3  # in the digest
 
 
 def _days(r: Report) -> list[date]:
@@ -96,6 +100,7 @@ def to_html(r: Report, *, title: str = "Tactline report") -> str:
         "<h2>Tone</h2>",
         charts.lines("Sentiment share per day", labels, sentiment_share, percent=True),
         charts.lines("Toxic share per day", labels, toxic, percent=True),
+        *_topics_section(r.topics, days, labels),
         "<h2>Speed</h2>",
         charts.hbars(
             "Median time to first draft (minutes) by platform",
@@ -150,11 +155,63 @@ figure {{ margin: 16px 0; }} figcaption {{ font-weight: 600; margin-bottom: 4px;
 svg {{ max-width: 100%; height: auto; }}
 table {{ border-collapse: collapse; }} td, th {{ padding: 3px 10px; border-bottom: 1px solid #eee;
 text-align: left; }} .note {{ color: #666; font-size: 12px; }}
+.topics td {{ vertical-align: top; }} .topics .ex {{ font-size: 12px; color: #444; }}
+.callouts li {{ color: #a33; }}
 </style></head><body>
 <h1>{escape(title)}</h1><p>{escape(period)}</p>
 {"".join(sections)}
 </body></html>
 """
+
+
+def _link(url: str | None, text: str) -> str:
+    if url and url.startswith(("https://", "http://")):
+        return f"<a href='{escape(url, quote=True)}'>{escape(text)}</a>"
+    return escape(text)
+
+
+def _topic_row(tp: Topic) -> str:
+    mix = ", ".join(f"{s} {tp.sentiments[s]}" for s in SENTIMENTS if tp.sentiments[s])
+    examples = "<br>".join(
+        _link(ex.permalink, ex.text if len(ex.text) <= 140 else ex.text[:139] + "…")
+        for ex in tp.examples
+    )
+    return (
+        f"<tr><td>#{tp.number}</td><td>{escape(tp.label)}</td><td>{tp.size}</td>"
+        f"<td>{escape(trend(tp))}</td><td>{escape(tp.group)}</td><td>{escape(mix or '–')}</td>"
+        f"<td>{escape(', '.join(tp.platforms))}</td><td class='ex'>{examples}</td></tr>"
+    )
+
+
+def _topics_section(tr: TopicsReport | None, days: list[date], labels: list[str]) -> list[str]:
+    """What the messages were about: call-outs, sizes per day, sentiment, examples."""
+    if tr is None:
+        return []
+    if not tr.topics:
+        return ["<h2>Topics</h2>", "<p>No topics in this period.</p>"]
+    shown = tr.topics[:TOPICS_CHARTED]
+    sizes = {
+        f"#{tp.number} {tp.label}"[:22]: [float(tp.by_day.get(d, 0)) for d in days] for tp in shown
+    }
+    sentiment = {s: [float(tp.sentiments[s]) for tp in shown] for s in SENTIMENTS}
+    callouts = "".join(f"<li>{escape(c)}</li>" for c in tr.callouts)
+    other = f" {tr.other.size} messages fell in groups too small to be topics." if tr.other else ""
+    return [
+        "<h2>Topics</h2>",
+        f"<p>{len(tr.topics)} topics in {tr.messages} messages (spam left out), grouped by "
+        f"meaning across languages; trends against the previous period of the same length."
+        f"{escape(other)}</p>",
+        f"<ul class='callouts'>{callouts}</ul>" if callouts else "",
+        charts.lines("Topic sizes per day", labels, sizes),
+        charts.stacked_bars(
+            "Sentiment per topic (messages)", [f"#{tp.number}" for tp in shown], sentiment
+        ),
+        "<table class='topics'><thead><tr><th>#</th><th>topic</th><th>messages</th>"
+        "<th>trend</th><th>group</th><th>sentiment</th><th>platforms</th>"
+        "<th>examples</th></tr></thead><tbody>"
+        + "".join(_topic_row(tp) for tp in tr.topics[:20])
+        + "</tbody></table>",
+    ]
 
 
 def write_csv(r: Report, directory: Path) -> list[Path]:
@@ -206,5 +263,23 @@ def digest(r: Report) -> str:
     top = ", ".join(f"{k} {v}" for k, v in r.by_intent.most_common(3))
     if top:
         lines.append(f"• Top intents: {top}")
+    lines += _digest_topics(r.topics)
     lines.append("Full report: `tactline report --since 7d --out report.html`")
     return "\n".join(lines)
+
+
+def _digest_topics(tr: TopicsReport | None) -> list[str]:
+    """The top topics per approver group, and the call-outs."""
+    if tr is None or not tr.topics:
+        return []
+    by_group: dict[str, list[Topic]] = {}
+    for tp in tr.topics:  # largest first
+        by_group.setdefault(tp.group, []).append(tp)
+    lines = []
+    for group in sorted(by_group):
+        top = "; ".join(
+            f"{tp.label} ({tp.size}, {trend(tp)})" for tp in by_group[group][:TOPICS_PER_GROUP]
+        )
+        lines.append(f"• Top topics for {group}: {top}")
+    lines += [f"• ⚠ {c}" for c in tr.callouts]
+    return lines

@@ -4,6 +4,7 @@ report renders its charts in a real headless browser."""
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import os
 import shutil
@@ -199,11 +200,66 @@ async def test_csv_and_digest(report: Report, tmp_path: Path) -> None:
         "messages.csv",
         "posts.csv",
         "summary.csv",
+        "topics.csv",
     ]
     lines = (tmp_path / "csv" / "messages.csv").read_text().splitlines()
     assert len(lines) == 7 and lines[0].startswith("id,platform,channel_id")
     text = digest(report)
     assert "Messages: 6" in text and "Critical messages handled: 1/2" in text
+
+
+async def test_topics_in_the_report_csv_and_digest(db_url: str, tmp_path: Path) -> None:
+    """The E1023 bug said in English and French is one topic: in the HTML report's topics
+    section, the CSV's topics table and the digest's top topics for product."""
+    store = await open_store(db_url, upgrade=True)
+    await seed(store)
+    texts = [
+        ("Sync fails on Android with error E1023 whenever a note has an image", "en"),
+        ("E1023 again on my Android phone, sync is stuck forever", "en"),
+        ("La synchro plante sur Android avec l'erreur E1023 dès qu'il y a une image", "fr"),
+    ]
+    async with store.begin() as conn:
+        for n, (text, language) in enumerate(texts):
+            at = T0 + timedelta(hours=3 + n)
+            await conn.execute(
+                insert(t.messages).values(
+                    id=10 + n,
+                    platform="discord",
+                    channel_id="bugs",
+                    channel_name="bugs",
+                    platform_message_id=f"b{n}",
+                    author_id="b",
+                    author_name="b",
+                    author_is_bot=False,
+                    text=text,
+                    sent_at=at,
+                    received_at=at,
+                    raw={"permalink": f"https://discord.com/channels/1/2/{n}"},
+                    stage="decided",
+                    language=language,
+                    intent="bug_report",
+                    sentiment="negative",
+                    toxic=False,
+                    group="product",
+                )
+            )
+    r = await build_report(store, T0 - timedelta(hours=1), T0 + timedelta(days=2))
+    await store.aclose()
+    assert r.topics is not None
+    bug = next(tp for tp in r.topics.topics if "E1023" in tp.keywords)
+    assert bug.size == 3 and bug.group == "product" and "E1023" in bug.keywords
+    html = to_html(r)
+    assert "<h2>Topics</h2>" in html and "Topic sizes per day" in html
+    assert "Sentiment per topic" in html
+    assert "href='https://discord.com/channels/1/2/" in html
+    write_csv(r, tmp_path)
+    with (tmp_path / "topics.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    row = next(row for row in rows if "E1023" in row["label"])
+    assert row["size"] == "3" and row["group"] == "product" and row["negative"] == "3"
+    text = digest(r)
+    assert f"• Top topics for product: {bug.label} (3, new)" in text
+    assert "⚠ new in the last 49 hours: 3 messages about" in text
 
 
 async def _evaluate(html: Path, expression: str) -> object:
@@ -294,6 +350,8 @@ async def test_html_report_renders_in_a_browser(report: Report, tmp_path: Path) 
         "Median time to first response (minutes) by platform and group",
         "Moderator decisions",
         "Replies posted per channel",
+        "Topic sizes per day",
+        "Sentiment per topic (messages)",
     ):
         chart = charts[title]
         assert chart["width"] > 300 and chart["height"] > 50, chart
