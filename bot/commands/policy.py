@@ -56,6 +56,36 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rp.add_argument("--json", action="store_true", help="one JSON line per changed message")
     rp.set_defaults(handler=replay_cmd)
 
+    lp = verbs.add_parser(
+        "learned", help="the intent examples moderators taught from the cards, as intents.toml"
+    )
+    lp.add_argument(
+        "--export", type=Path, required=True, metavar="FILE", help="write intents.toml here"
+    )
+    lp.add_argument("--path", type=Path, help="policy directory (default: from config.toml)")
+    lp.set_defaults(handler=learned_cmd)
+
+
+async def learned_cmd(args: argparse.Namespace, config: Config) -> int:
+    """Write the policy's intents with the learned examples merged, for an admin to review
+    and copy over policies/intents.toml (nothing else leaves the database)."""
+    from bot.app import open_database
+    from bot.learning import export_intents
+    from bot.store import learned
+
+    policy = _load(args, config)
+    store = await open_database(config)
+    try:
+        taught = await learned.listing(store.db)
+    finally:
+        await store.aclose()
+    args.export.write_text(export_intents(policy, taught), encoding="utf-8")
+    print(
+        f"{len(taught)} correction(s) written to {args.export}: review, then copy it over "
+        f"{policy.directory / 'intents.toml'}"
+    )
+    return 0
+
 
 def _load(args: argparse.Namespace, config: Config) -> Policy:
     return load_policy(args.path or config.resolve(config.policies.path))
