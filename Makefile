@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/bench_exam.py
 	$(BIN)/python bench/bench_raid.py
 	$(BIN)/python bench/bench_burst.py
+	$(BIN)/python bench/bench_topics.py
 	$(BIN)/python bench/bench_regex.py
 
 lint: setup
