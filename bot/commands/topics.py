@@ -12,6 +12,7 @@ from bot.app import open_database
 from bot.commands.policy import parse_since
 from bot.config import Config, secret
 from bot.errors import TactlineError
+from bot.policy import load_policy
 from bot.topics.finder import TopicSettings, find_topics
 from bot.topics.summaries import as_json, as_text, plain_summary, slack_summary
 from bot.topics.values import Topic, TopicsReport
@@ -29,8 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def topics(args: argparse.Namespace, config: Config) -> int:
-    if args.send is not None and not args.group:
-        raise TactlineError("--send needs --group (the approver group to send the topic to)")
+    if args.send is not None:
+        _check_group(args.group, config)
     until = datetime.now(UTC)
     since = until - parse_since(args.since)
     store = await open_database(config)
@@ -47,6 +48,15 @@ async def topics(args: argparse.Namespace, config: Config) -> int:
     else:
         sys.stdout.write(as_text(report, limit=args.limit) + "\n")
     return 0
+
+
+def _check_group(group: str | None, config: Config) -> None:
+    """A group the policy has: a typo must not post to the default channel."""
+    if not group:
+        raise TactlineError("--send needs --group (the approver group to send the topic to)")
+    groups = load_policy(config.resolve(config.policies.path)).groups
+    if group not in groups:
+        raise TactlineError(f"--group {group}: no such group in the policy ({', '.join(groups)})")
 
 
 def _pick(report: TopicsReport, number: int) -> Topic:

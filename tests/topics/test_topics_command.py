@@ -110,3 +110,5 @@ async def test_send_needs_a_group_and_a_topic_that_exists(tmp_path: Path) -> Non
         await run(cfg, "--send", "1")
     with pytest.raises(TactlineError, match="no such topic"):
         await run(cfg, "--send", "9", "--group", "product")
+    with pytest.raises(TactlineError, match="no such group in the policy"):
+        await run(cfg, "--send", "1", "--group", "prodcut")  # never the default channel
