@@ -38,10 +38,15 @@ def bug_week() -> list[Said]:
     ]
 
 
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+
+
 async def configured(tmp_path: Path, approval: str = "") -> Path:
     db = tmp_path / "t.db"
     cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{db}"\n{approval}')
+    cfg.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{db}"\n[policies]\npath = "{POLICIES}"\n{approval}'
+    )
     store = await open_store(f"sqlite+aiosqlite:///{db}", upgrade=True)
     await store_messages(store, bug_week(), end=datetime.now(UTC))
     await store.aclose()
