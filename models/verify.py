@@ -362,13 +362,23 @@ def _borrowed(sentence: str, brief: DraftBrief) -> str | None:
         return None
     # Compared by their first five letters: "offres" in a fact covers "offre", "exporte" in
     # an example is "exporter" in the draft.
-    here = {w[:5] for w in content_words(_known_text(brief))}
+    here = {w[:5] for w in content_words(_known_text(brief))} | _voice(examples)
     mine = {w[:5]: w for w in content_words(sentence) if len(w) >= 5}
     for message, _ in examples:
         for word in sorted(content_words(message)):
             if len(word) >= 5 and word[:5] not in here and word[:5] in mine:
                 return mine[word[:5]]
     return None
+
+
+def _voice(examples: Sequence[tuple[str, str]]) -> set[str]:
+    """Words of the team's voice ("merci", "happy"): in the replies of two examples or more,
+    so saying them copies no other message's subject."""
+    seen: dict[str, int] = {}
+    for _, reply in examples:
+        for stem in {w[:5] for w in content_words(reply)}:
+            seen[stem] = seen.get(stem, 0) + 1
+    return {stem for stem, n in seen.items() if n >= 2}
 
 
 def _in_facts(sentence: str, brief: DraftBrief) -> bool:

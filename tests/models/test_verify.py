@@ -350,3 +350,20 @@ def test_the_members_own_words_do_not_make_a_live_claim_true() -> None:
     )
     text, _ = check(f"C'est normal pour Android. {STATUS_FR} Ça aide ?", b)
     assert text == f"{STATUS_FR} Ça aide ?"
+
+
+def test_the_teams_own_words_are_not_borrowed_but_a_subject_still_is() -> None:
+    b = replace(
+        brief("J'adore la nouvelle vue plan !", intent="praise", language="fr"),
+        language="fr",
+        facts=(),
+        examples=(
+            ("Merci pour l'appli, elle est super", "Merci beaucoup, ça fait plaisir !"),
+            ("Est-ce que l'appli marche sur une liseuse Kobo ?", "Merci ! Quel modèle ?"),
+        ),
+    )
+    # "merci" is in both example replies: the team's voice, not the Kobo message's subject.
+    text, notes = check("Merci beaucoup ! Qu'est-ce qui te plaît le plus ?", b)
+    assert text == "Merci beaucoup ! Qu'est-ce qui te plaît le plus ?", notes
+    _, notes = check("Merci ! La vue plan marche aussi sur liseuse ?", b)
+    assert "removed a sentence: copies 'liseuse' from an example for another message" in notes
