@@ -304,7 +304,29 @@ def _copied(s: _Said) -> Finding | None:
 def _echo(s: _Said) -> Finding | None:
     if s.index == 0 and _echoes(s.sentence, s.brief.text):
         return Finding("echo", "repeats the message instead of answering it")
+    if _copied_run(s.sentence, s.brief.text) >= PARROT_WORDS:
+        return Finding("echo", "copies the member's own words instead of answering them")
     return None
+
+
+# This many words in a row taken from the member's message is parroting, not an answer
+# (quoting a menu path or an error code takes far fewer).
+PARROT_WORDS = 7
+
+
+def _copied_run(sentence: str, message: str) -> int:
+    """The longest run of consecutive words the sentence shares with the message."""
+    mine = _WORD.findall(signals.fold(sentence))
+    theirs = _WORD.findall(signals.fold(message))
+    best, previous = 0, [0] * (len(theirs) + 1)
+    for word in mine:
+        current = [0] * (len(theirs) + 1)
+        for j, other in enumerate(theirs, 1):
+            if word == other:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
 
 
 # In the order the card lists them (the first one found is the sentence's reason).

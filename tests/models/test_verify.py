@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.domain import DraftBrief
+from models import verify
 from models.checks import check, facts_used, verify_draft
 from models.verify import key_items, missing_items, ordered
 from tests.models.briefs import STYLE, brief
@@ -367,3 +368,22 @@ def test_the_teams_own_words_are_not_borrowed_but_a_subject_still_is() -> None:
     assert text == "Merci beaucoup ! Qu'est-ce qui te plaît le plus ?", notes
     _, notes = check("Merci ! La vue plan marche aussi sur liseuse ?", b)
     assert "removed a sentence: copies 'liseuse' from an example for another message" in notes
+
+
+def test_a_sentence_that_parrots_the_members_words_is_dropped() -> None:
+    message = (
+        "Traiter l'équipe d'incapables c'est nul, ils ont réglé mon souci en deux jours. "
+        "Un peu de respect."
+    )
+    b = replace(brief(message, intent="feedback", language="fr"), language="fr", facts=())
+    draft = (
+        "Merci pour ce retour : le traitement de l'équipe d'incapables est nul, ils ont réglé "
+        "mon souci en deux jours. Merci de défendre l'équipe, ça compte ! Autre chose ?"
+    )
+    text, notes = check(draft, b)
+    assert text == "Merci de défendre l'équipe, ça compte ! Autre chose ?", notes
+    assert any("copies the member's own words" in n for n in notes)
+    # A few of the member's words (a menu path, their device) are fine.
+    asked = "Where is Settings > Data > Export on my Android phone?"
+    said = "On your Android phone, open Settings > Data > Export."
+    assert verify._copied_run(said, asked) == 3 < verify.PARROT_WORDS  # "settings data export"

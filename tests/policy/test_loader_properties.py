@@ -152,7 +152,7 @@ def edits(draw: st.DrawFn, name: str) -> Edit:
             pass  # an earlier edit removed or replaced the place
 
     def change(parent: Any, last: str | int) -> None:
-        if not isinstance(parent, dict | list) or isinstance(parent, dict) != isinstance(last, str):
+        if type(parent) not in (dict, list) or isinstance(parent, dict) != isinstance(last, str):
             raise TypeError("the place changed kind")  # an earlier edit put a value there
         if kind == "delete":
             del parent[last]
