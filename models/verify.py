@@ -393,14 +393,24 @@ def _borrowed(sentence: str, brief: DraftBrief) -> str | None:
     return None
 
 
+# Courtesy and feeling words any reply may use: never a detail taken from another message.
+_COURTESY = {
+    w[:5]
+    for w in (
+        "happy unhappy thanks thank sorry pleased please glad great welcome merci desole "
+        "desolee desoles plaisir heureux bienvenue super"
+    ).split()
+}
+
+
 def _voice(examples: Sequence[tuple[str, str]]) -> set[str]:
-    """Words of the team's voice ("merci", "happy"): in the replies of two examples or more,
-    so saying them copies no other message's subject."""
+    """Words of the team's voice: courtesy words, and words in the replies of two examples
+    or more; saying them copies no other message's subject."""
     seen: dict[str, int] = {}
     for _, reply in examples:
         for stem in {w[:5] for w in content_words(reply)}:
             seen[stem] = seen.get(stem, 0) + 1
-    return {stem for stem, n in seen.items() if n >= 2}
+    return _COURTESY | {stem for stem, n in seen.items() if n >= 2}
 
 
 def _in_facts(sentence: str, brief: DraftBrief) -> bool:

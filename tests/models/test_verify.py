@@ -387,3 +387,14 @@ def test_a_sentence_that_parrots_the_members_words_is_dropped() -> None:
     asked = "Where is Settings > Data > Export on my Android phone?"
     said = "On your Android phone, open Settings > Data > Export."
     assert verify._copied_run(said, asked) == 3 < verify.PARROT_WORDS  # "settings data export"
+
+
+def test_a_courtesy_word_in_an_examples_message_is_not_borrowed() -> None:
+    b = brief(
+        "Cancel my subscription and give me my money back, this app is useless for me.",
+        intent="complaint",
+        facts=(),
+        examples=(("I lost an hour of notes after the update, not happy.", "Sorry about that."),),
+    )
+    said = "We're happy to look into your subscription with you. What went wrong?"
+    assert verify_draft(said, b).text == said
