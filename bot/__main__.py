@@ -1,3 +1,5 @@
+"""`python -m bot`: the same as the `tactline` command."""
+
 import sys
 
 from bot.cli import main
