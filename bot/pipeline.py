@@ -377,16 +377,12 @@ class Pipeline:
             if decision.action == Action.ESCALATE:
                 await self._no_machine_draft(stored, decision)
             return DraftStep(done=True)
-        # The sentence that raised a long message's flag stays in the prompt past its cut; a
-        # member's burst is answered as one message.
+        # A member's burst is answered as one message.
         burst = await self._store.burst_of(message_id)
         text = "\n".join([stored.message.text, *(b.message.text for b in burst)])
         recall = await self._recall(policy, stored)
         brief = dataclasses.replace(
-            decision.brief,
-            text=text,
-            evidence=stored.classification.evidence,
-            learned_examples=recall.pairs if recall else (),
+            decision.brief, text=text, learned_examples=recall.pairs if recall else ()
         )
         try:
             result = await self._drafter.draft(brief)

@@ -84,4 +84,6 @@ def draft_brief(
         sentiment=str(c.sentiment),
         fallback_strategy=_fallback_strategy(policy, plan.strategy_key),
         fallback_examples=examples_for(policy, "unanswered", c.language),
+        # The sentence of a long message that raised its flag stays in the prompt past its cut.
+        evidence=c.evidence,
     )

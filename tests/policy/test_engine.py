@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -322,3 +323,15 @@ def test_one_keyword_answers_only_with_a_close_meaning() -> None:
     near = decide(POLICY, message, classified(language="fr"), meaning={"status": 0.47})
     assert near.brief is not None and near.brief.answered
     assert near.brief.fact_ids[0] == "status"
+
+
+def test_the_brief_keeps_the_sentence_that_raised_a_late_flag() -> None:
+    text = "I love the editor. " * 150 + "My lawyer will hear about the lost notes."
+    c = replace(
+        classified("complaint", flags=frozenset({"legal_threat"})),
+        evidence="My lawyer will hear about the lost notes.",
+    )
+    brief = decide(POLICY, make_message(text), c).brief  # escalated, with a draft for legal
+    assert brief is not None and brief.evidence == "My lawyer will hear about the lost notes."
+    quiet = decide(POLICY, make_message("How do I export?"), classified()).brief
+    assert quiet is not None and quiet.evidence == ""
