@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import logging
 import os
 import pkgutil
 import sys
@@ -54,15 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose)  # text until config.toml says otherwise
+    json_logs = False
     try:
         config: Config = load_config(_config_path(args.config))
         configure_logging(config.logging, verbose=args.verbose)
+        json_logs = config.logging.format == "json"
         for name in config.secret_env_names():
             remember(os.environ.get(name))
         code: int = asyncio.run(args.handler(args, config))
         return code
     except TactlineError as exc:
-        print(f"tactline: error: {redact(str(exc))}", file=sys.stderr)
+        if json_logs:  # one JSON object per stderr line, this one too
+            logging.getLogger("tactline").error("tactline: error: %s", redact(str(exc)))
+        else:
+            print(f"tactline: error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("tactline: interrupted", file=sys.stderr)

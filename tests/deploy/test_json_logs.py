@@ -187,3 +187,11 @@ def test_a_token_logged_by_a_command_is_redacted_in_its_json_line(tmp_path: Path
     assert warning["message"] == f"polling with {MASK} and {MASK}"
     failed = next(r for r in records if r["message"] == "poll failed")
     assert f"/bot{MASK}/getUpdates" in failed["exception"]
+
+
+def test_a_users_mistake_is_a_json_line_too(tmp_path: Path) -> None:
+    cfg = json_config(tmp_path, level="INFO")
+    done = run_tactline(["-c", str(cfg), "drafts", "reject", "999", "--reason", "x"], tmp_path)
+    assert done.returncode == 1
+    [record] = [r for r in parse_lines(done.stderr) if r["level"] == "ERROR"]
+    assert record["message"].startswith("tactline: error: ") and "999" in record["message"]
