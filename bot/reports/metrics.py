@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.reports import weekly
+from bot.reports.weekly import Cost, Week
 from bot.store.approvals import AUTOSEND_ACTOR
 from bot.store.reporting import ReportRows, report_rows
 from bot.store.store import Store
@@ -63,6 +65,9 @@ class Report:
     alerts: Counter[str] = field(default_factory=Counter)
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     topics: TopicsReport | None = None  # what the messages were about (bot.topics)
+    weeks: list[Week] = field(default_factory=list)  # learning and cost per week (weekly.py)
+    cost: Cost = field(default_factory=Cost)  # moderator time over the period
+    corrections: Counter[str] = field(default_factory=Counter)  # label corrections by intent
 
     @property
     def decided(self) -> int:
@@ -125,19 +130,38 @@ def compute(since: datetime, until: datetime, rows: ReportRows) -> Report:
     r.time_to_first_draft = _time_to_first_draft(rows.drafts, by_id)
     first_verdict = _verdicts(r, rows.approvals)
     r.time_to_approval = _time_to_approval(first_verdict, draft_by_id)
-    r.edit_change = Timing.of(
-        [
-            changed_share(draft_by_id[ap["draft_id"]]["text"] or "", ap["edited_text"] or "")
-            for ap in rows.approvals
-            if ap["verdict"] == "edit" and ap["edited_text"] is not None
-        ]
-    )
+    edits = _edit_changes(rows.approvals, draft_by_id)
+    r.edit_change = Timing.of([share for _, share in edits])
+    _weekly(r, rows, first_verdict, edits)
     first_post = _posts(r, rows.posts, draft_by_id)
     r.time_to_first_response = _time_to_first_response(first_post, by_id)
     decided = {draft_by_id[ap["draft_id"]]["message_id"] for ap in first_verdict.values()}
     _critical(r, rows.messages, set(first_post), decided)
     r.alerts = Counter(al["kind"] for al in rows.alerts)
     return r
+
+
+def _edit_changes(approvals: list[Row], draft_by_id: dict[int, Row]) -> list[tuple[Row, float]]:
+    """Each edit with the share of its draft it changed."""
+    return [
+        (ap, changed_share(draft_by_id[ap["draft_id"]]["text"] or "", ap["edited_text"] or ""))
+        for ap in approvals
+        if ap["verdict"] == "edit" and ap["edited_text"] is not None
+    ]
+
+
+def _weekly(
+    r: Report, rows: ReportRows, first_verdict: dict[int, Row], edits: list[tuple[Row, float]]
+) -> None:
+    """Learning and moderator time per week, and their CSV tables."""
+    draft_by_id = {dr["id"]: dr for dr in rows.drafts}
+    weeks = weekly.period_weeks(r.since, r.until)
+    weekly.learning(weeks, rows, first_verdict, edits)
+    timed, untimed = weekly.decision_times(rows, draft_by_id)
+    r.cost = weekly.cost(weeks, timed, untimed)
+    r.weeks = [weeks[k] for k in sorted(weeks)]
+    r.corrections = Counter(weekly.correction_intent(cr) for cr in rows.corrections)
+    r.tables.update(weekly.tables(r.weeks))
 
 
 def _volumes(r: Report, messages: list[Row]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from bot.redact import redact
 from bot.reports import charts
 from bot.reports.metrics import Report, Timing
+from bot.reports.weekly import CAP_SECONDS, Week
 from bot.topics.trends import trend
 from bot.topics.values import Topic, TopicsReport
 
@@ -130,6 +131,8 @@ def to_html(r: Report, *, title: str = "Tactline report") -> str:
         charts.hbars(
             "Rejection reasons", {k: float(v) for k, v in r.rejection_reasons.most_common(10)}
         ),
+        *_learning_section(r),
+        *_cost_section(r),
         "<h2>Posts</h2>",
         charts.hbars(
             "Replies posted per channel",
@@ -263,6 +266,7 @@ def digest(r: Report) -> str:
     top = ", ".join(f"{k} {v}" for k, v in r.by_intent.most_common(3))
     if top:
         lines.append(f"• Top intents: {top}")
+    lines += [_digest_learning(r.weeks), _digest_cost(r)]
     lines += _digest_topics(r.topics)
     lines.append("Full report: `tactline report --since 7d --out report.html`")
     return "\n".join(lines)
@@ -283,3 +287,110 @@ def _digest_topics(tr: TopicsReport | None) -> list[str]:
         lines.append(f"• Top topics for {group}: {top}")
     lines += [f"• ⚠ {c}" for c in tr.callouts]
     return lines
+
+
+def _week(w: Week) -> str:
+    return f"{w.start:%b %d}"
+
+
+def _corrections(c: Counter[str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _learning_row(w: Week) -> str:
+    return (
+        f"<tr><td>{_week(w)}</td><td>{w.decided}</td><td>{_pct(w.unedited_share)}</td>"
+        f"<td>{_pct(w.median_edit_change)} ({len(w.edit_changes)} edits)</td>"
+        f"<td>{sum(w.corrections.values())}</td><td>{escape(_corrections(w.corrections))}</td>"
+        f"<td>{_pct(w.shown_share)} ({w.drafts_shown_banked}/{w.drafts})</td></tr>"
+    )
+
+
+def _learning_section(r: Report) -> list[str]:
+    """Is Tactline learning from its moderators? The same figures week after week."""
+    return [
+        "<h2>Learning</h2>",
+        "<p>Per week (Monday, UTC): the drafts given a first human decision and the share "
+        "approved as drafted, the median share of a draft an edit changed, the moderators' "
+        "corrections of how a message was read (by the intent Tactline had read; a tone "
+        "correction by the message's intent), and the drafts whose prompt held a banked reply. "
+        "More approved unedited, smaller edits and fewer corrections mean Tactline is "
+        "learning.</p>",
+        "<table class='learning'><thead><tr><th>week of</th><th>decided</th>"
+        "<th>approved unedited</th><th>median share changed by an edit</th>"
+        "<th>corrections</th><th>by intent</th><th>drafts shown a banked reply</th></tr>"
+        "</thead><tbody>" + "".join(_learning_row(w) for w in r.weeks) + "</tbody></table>",
+        charts.hbars(
+            "Corrections by intent", {k: float(v) for k, v in r.corrections.most_common(10)}
+        ),
+    ]
+
+
+def _minutes(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds / 60:.0f} min"
+
+
+def _cost_row(w: Week) -> str:
+    groups = ", ".join(
+        f"{g} {_minutes(s)} ({w.decisions_by_group[g]})"
+        for g, s in sorted(w.seconds_by_group.items())
+    )
+    return (
+        f"<tr><td>{_week(w)}</td><td>{w.decisions_timed}</td><td>{_minutes(w.seconds)}</td>"
+        f"<td>{escape(groups or '–')}</td><td>{_minutes(w.saved_seconds)}</td></tr>"
+    )
+
+
+def _cost_section(r: Report) -> list[str]:
+    """Moderator time, card shown → decision, and the estimate of time unedited drafts saved."""
+    c = r.cost
+    cap = _minutes(CAP_SECONDS)
+    return [
+        "<h2>Cost of answering</h2>",
+        f"<p>Moderators spent {_minutes(c.seconds)} on {c.timed} decisions, counted from the "
+        f"approval card being posted to the decision and capped at {cap} per decision: Slack "
+        f"does not tell how long someone actually looked at a card ({c.capped} decisions took "
+        f"longer than the cap; {c.untimed} made without a card are not counted).</p>",
+        f"<p>Drafts approved unedited saved about {_minutes(c.saved_seconds)}: the median "
+        f"time of decisions that edited or took over ({duration(c.slow_median)}) minus the "
+        f"median time of unedited approvals ({duration(c.unedited_median)}), never below "
+        f"zero, times the {c.unedited} unedited approvals.</p>",
+        charts.hbars(
+            "Moderator time by group (minutes)",
+            {g: round(s / 60, 1) for g, s in sorted(c.seconds_by_group.items())},
+            unit=" min",
+        ),
+        "<table class='cost'><thead><tr><th>week of</th><th>decisions</th>"
+        "<th>moderator time</th><th>by group (decisions)</th><th>saved (estimate)</th></tr>"
+        "</thead><tbody>" + "".join(_cost_row(w) for w in r.weeks) + "</tbody></table>",
+    ]
+
+
+def _digest_learning(weeks: list[Week]) -> str:
+    parts = [
+        f"week of {_week(w)}: {_pct(w.unedited_share)} approved unedited, edits changed "
+        f"{_pct(w.median_edit_change)}, {sum(w.corrections.values())} corrections"
+        + (f" ({_corrections(w.corrections)})" if w.corrections else "")
+        + f", {_pct(w.shown_share)} of drafts shown a banked reply"
+        for w in weeks
+    ]
+    return "• Learning: " + "; ".join(parts)
+
+
+def _digest_cost(r: Report) -> str:
+    parts = [
+        f"week of {_week(w)}: {_minutes(w.seconds)} on {w.decisions_timed} decisions"
+        + (
+            " ("
+            + ", ".join(f"{g} {_minutes(s)}" for g, s in sorted(w.seconds_by_group.items()))
+            + ")"
+            if w.seconds_by_group
+            else ""
+        )
+        for w in r.weeks
+    ]
+    return (
+        f"• Moderator time (card → decision, capped at {_minutes(CAP_SECONDS)}): "
+        + "; ".join(parts)
+        + f"; unedited drafts saved about {_minutes(r.cost.saved_seconds)} (estimate)"
+    )

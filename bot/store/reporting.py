@@ -7,7 +7,7 @@ and PostgreSQL give the same numbers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,9 @@ class ReportRows:
     approvals: Rows
     posts: Rows
     alerts: Rows
+    cards: Rows = field(default_factory=list)  # approval cards of the period's messages
+    corrections: Rows = field(default_factory=list)  # label corrections made in the period
+    uses: Rows = field(default_factory=list)  # banked decisions the drafts were shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +136,40 @@ def _alerts(since: datetime, until: datetime) -> Select[Any]:
     )
 
 
+def _cards(message_ids: Sequence[int]) -> Select[Any]:
+    c = t.approval_cards.c
+    return (
+        select(c.id, c.message_id, c.draft_id, c.group, c.created_at)
+        .where(c.message_id.in_(message_ids))
+        .order_by(c.id)
+    )
+
+
+def _corrections(since: datetime, until: datetime) -> Select[Any]:
+    """Label corrections made in [since, until), with the intent the message has now."""
+    lb, m = t.learned_labels.c, t.messages.c
+    return (
+        select(lb.id, lb.message_id, lb.field, lb.value, lb.previous, lb.author, lb.at)
+        .add_columns(m.intent.label("message_intent"))
+        .join(t.messages, m.id == lb.message_id)
+        .where(lb.at >= since, lb.at < until)
+        .order_by(lb.id)
+    )
+
+
+def _uses(draft_ids: Sequence[int]) -> Select[Any]:
+    u = t.learned_uses.c
+    return (
+        select(u.id, u.draft_id, u.bank_id, u.kind, u.similarity)
+        .where(u.draft_id.in_(draft_ids))
+        .order_by(u.id)
+    )
+
+
 async def report_rows(db: Database, since: datetime, until: datetime) -> ReportRows:
     """Messages received in [since, until), their drafts, the decisions on those and the
-    posts, and the alerts opened in the period; in one read."""
+    posts, the cards shown and the banked replies used for them, and the alerts opened and
+    label corrections made in the period; in one read."""
     async with db.read() as conn:
         messages = await _dicts(conn, _messages(since, until))
         ids = [row["id"] for row in messages]
@@ -144,7 +178,10 @@ async def report_rows(db: Database, since: datetime, until: datetime) -> ReportR
         approvals = await _dicts(conn, _approvals(draft_ids)) if draft_ids else []
         posts = await _dicts(conn, _posts(draft_ids)) if draft_ids else []
         alerts = await _dicts(conn, _alerts(since, until))
-    return ReportRows(messages, drafts, approvals, posts, alerts)
+        cards = await _dicts(conn, _cards(ids)) if ids else []
+        corrections = await _dicts(conn, _corrections(since, until))
+        uses = await _dicts(conn, _uses(draft_ids)) if draft_ids else []
+    return ReportRows(messages, drafts, approvals, posts, alerts, cards, corrections, uses)
 
 
 async def scrape_figures(db: Database, *, draft_window: timedelta) -> ScrapeFigures:

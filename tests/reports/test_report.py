@@ -196,8 +196,12 @@ async def test_csv_and_digest(report: Report, tmp_path: Path) -> None:
     assert names == [
         "alerts.csv",
         "approvals.csv",
+        "corrections_weekly.csv",
+        "cost_weekly.csv",
         "drafts.csv",
+        "learning_weekly.csv",
         "messages.csv",
+        "moderator_time_weekly.csv",
         "posts.csv",
         "summary.csv",
         "topics.csv",
