@@ -289,6 +289,10 @@ def _digest_topics(tr: TopicsReport | None) -> list[str]:
     return lines
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _week(w: Week) -> str:
     return f"{w.start:%b %d}"
 
@@ -300,7 +304,7 @@ def _corrections(c: Counter[str]) -> str:
 def _learning_row(w: Week) -> str:
     return (
         f"<tr><td>{_week(w)}</td><td>{w.decided}</td><td>{_pct(w.unedited_share)}</td>"
-        f"<td>{_pct(w.median_edit_change)} ({len(w.edit_changes)} edits)</td>"
+        f"<td>{_pct(w.median_edit_change)} ({_n(len(w.edit_changes), 'edit')})</td>"
         f"<td>{sum(w.corrections.values())}</td><td>{escape(_corrections(w.corrections))}</td>"
         f"<td>{_pct(w.shown_share)} ({w.drafts_shown_banked}/{w.drafts})</td></tr>"
     )
@@ -315,7 +319,7 @@ def _learning_section(r: Report) -> list[str]:
         "corrections of how a message was read (by the intent Tactline had read; a tone "
         "correction by the message's intent), and the drafts whose prompt held a banked reply. "
         "More approved unedited, smaller edits and fewer corrections mean Tactline is "
-        "learning.</p>",
+        "learning. Banked replies an admin made Tactline forget no longer count as shown.</p>",
         "<table class='learning'><thead><tr><th>week of</th><th>decided</th>"
         "<th>approved unedited</th><th>median share changed by an edit</th>"
         "<th>corrections</th><th>by intent</th><th>drafts shown a banked reply</th></tr>"
@@ -347,14 +351,16 @@ def _cost_section(r: Report) -> list[str]:
     cap = _minutes(CAP_SECONDS)
     return [
         "<h2>Cost of answering</h2>",
-        f"<p>Moderators spent {_minutes(c.seconds)} on {c.timed} decisions, counted from the "
-        f"approval card being posted to the decision and capped at {cap} per decision: Slack "
-        f"does not tell how long someone actually looked at a card ({c.capped} decisions took "
-        f"longer than the cap; {c.untimed} made without a card are not counted).</p>",
+        f"<p>Moderators spent {_minutes(c.seconds)} on {_n(c.timed, 'decision')}, counted "
+        f"from the approval card being posted to the decision and capped at {cap} per "
+        "decision: Slack does not tell how long someone actually looked at a card "
+        f"({_n(c.capped, 'decision')} took longer than the cap; "
+        f"{_n(c.untimed, 'decision')} made without a card, as from the command line, not "
+        "counted).</p>",
         f"<p>Drafts approved unedited saved about {_minutes(c.saved_seconds)}: the median "
         f"time of decisions that edited or took over ({duration(c.slow_median)}) minus the "
         f"median time of unedited approvals ({duration(c.unedited_median)}), never below "
-        f"zero, times the {c.unedited} unedited approvals.</p>",
+        f"zero, times the {_n(c.unedited, 'unedited approval')}.</p>",
         charts.hbars(
             "Moderator time by group (minutes)",
             {g: round(s / 60, 1) for g, s in sorted(c.seconds_by_group.items())},
@@ -369,7 +375,7 @@ def _cost_section(r: Report) -> list[str]:
 def _digest_learning(weeks: list[Week]) -> str:
     parts = [
         f"week of {_week(w)}: {_pct(w.unedited_share)} approved unedited, edits changed "
-        f"{_pct(w.median_edit_change)}, {sum(w.corrections.values())} corrections"
+        f"{_pct(w.median_edit_change)}, {_n(sum(w.corrections.values()), 'correction')}"
         + (f" ({_corrections(w.corrections)})" if w.corrections else "")
         + f", {_pct(w.shown_share)} of drafts shown a banked reply"
         for w in weeks

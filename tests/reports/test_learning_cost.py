@@ -4,6 +4,7 @@ cards, decisions, label corrections and banked replies with known times."""
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from bot.reports.render import digest, to_html, write_csv
 from bot.store import Store, learned, open_store, replies
 from bot.store import schema as t
 from bot.store.replies import Decided, NewBanked
+from tests.reports.test_report import _evaluate
 
 W1 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 W2 = W1 + timedelta(days=7)
@@ -274,3 +276,18 @@ async def test_html_csv_and_digest(report: Report, tmp_path: Path) -> None:
     cost_line = next(ln for ln in text.splitlines() if ln.startswith("• Moderator time"))
     assert "week of Nov 02: 28 min on 4 decisions (community 13 min, legal 15 min)" in cost_line
     assert cost_line.endswith("unedited drafts saved about 17 min (estimate)")
+
+
+@pytest.mark.skipif(os.environ.get("TACTLINE_SKIP_BROWSER") == "1", reason="asked to skip")
+async def test_learning_and_cost_charts_render_in_a_browser(report: Report, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(to_html(report), encoding="utf-8")
+    result = await _evaluate(
+        page,
+        """JSON.stringify([...document.querySelectorAll('figure.chart')]
+        .filter(f => ['Corrections by intent', 'Moderator time by group (minutes)']
+                     .includes(f.querySelector('figcaption').textContent))
+        .map(f => [...f.querySelectorAll('rect.bar')]
+                  .filter(e => e.getBBox().width > 0).length))""",
+    )
+    assert result == [2, 2]  # two intents corrected; two groups' time
