@@ -360,7 +360,8 @@ def _cost_section(r: Report) -> list[str]:
         f"<p>Drafts approved unedited saved about {_minutes(c.saved_seconds)}: the median "
         f"time of decisions that edited or took over ({duration(c.slow_median)}) minus the "
         f"median time of unedited approvals ({duration(c.unedited_median)}), never below "
-        f"zero, times the {_n(c.unedited, 'unedited approval')}.</p>",
+        f"zero, times the {_n(c.unedited, 'unedited approval')} (per week, times that "
+        "week's).</p>",
         charts.hbars(
             "Moderator time by group (minutes)",
             {g: round(s / 60, 1) for g, s in sorted(c.seconds_by_group.items())},
