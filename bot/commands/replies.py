@@ -7,8 +7,11 @@ import argparse
 
 from bot.app import open_database
 from bot.config import Config
+from bot.learning import ReplyBank
+from bot.policy import load_policy
 from bot.store import replies
 from bot.store.replies import Banked
+from bot.store.store import Store
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +34,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     forget.set_defaults(handler=forget_cmd)
 
 
+async def _catch_up(store: Store, config: Config) -> None:
+    """Bank the decisions made since the last draft, so the list is current."""
+    from models.encoder import ENCODER_NAME, shared_encoder
+
+    bank = ReplyBank(db=store.db, encoder=shared_encoder(), model=ENCODER_NAME)
+    await bank.catch_up(load_policy(config.resolve(config.policies.path)))
+
+
 def _line(b: Banked) -> str:
     what = "rejected" if b.verdict == str(replies.REJECTED) else b.verdict
     return (
@@ -42,11 +53,12 @@ def _line(b: Banked) -> str:
 async def list_cmd(args: argparse.Namespace, config: Config) -> int:
     store = await open_database(config)
     try:
+        await _catch_up(store, config)
         banked = await replies.listing(store.db, limit=args.limit)
     finally:
         await store.aclose()
     if not banked:
-        print("the reply bank is empty (replies are banked at the next draft after a decision)")
+        print("the reply bank is empty: nothing was posted or rejected yet")
     for b in banked:
         print(_line(b))
     return 0

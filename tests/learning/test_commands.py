@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.domain import ApprovalDecision, Classification, Sentiment, Verdict
 from bot.policy import load_policy
 from bot.store import learned, open_store
 from tests.builders import make_message
@@ -78,3 +79,40 @@ def test_replies_list_and_forget_on_an_empty_bank(
     assert main(["-c", str(cfg), "replies", "show", "7"]) == 1
     assert main(["-c", str(cfg), "replies", "forget", "--author", "maya"]) == 0
     assert "0 banked entries forgotten" in capsys.readouterr().out
+
+
+async def _edited(url: str) -> None:
+    """A draft a moderator edited and approved, with no draft written since."""
+    store = await open_store(url, upgrade=True)
+    try:
+        message_id = await store.accept(make_message("How do I export my notes to PDF?"))
+        assert message_id is not None
+        await store.save_classification(
+            message_id,
+            Classification("en", "question", Sentiment.NEUTRAL, False, 0.0, frozenset(), 0.9),
+        )
+        draft = await store.add_draft(
+            message_id=message_id, text="Try the menu.", group="support", model="m"
+        )
+        outcome = await store.decide_draft(
+            ApprovalDecision(
+                draft_id=draft.id,
+                actor="U_ANA",
+                at=datetime.now(UTC),
+                verdict=Verdict.EDIT,
+                edited_text="Settings > Data > Export > PDF. Does that work for you?",
+            )
+        )
+        assert outcome.applied
+    finally:
+        await store.aclose()
+
+
+def test_replies_list_shows_a_decision_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = write_config(tmp_path)
+    asyncio.run(_edited(f"sqlite+aiosqlite:///{tmp_path / 't.db'}"))
+    assert main(["-c", str(cfg), "replies", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "How do I export my notes to PDF?" in out and "Settings > Data > Export" in out
