@@ -98,6 +98,8 @@ async def forget_cmd(args: argparse.Namespace, config: Config) -> int:
     store = await open_database(config)
     try:
         if args.author is not None:
+            # A member's data removal covers a decision made since the last draft too.
+            await _catch_up(store, config)
             gone = await replies.forget_author(store.db, args.author)
         else:
             gone = await replies.forget(store.db, [args.id])

@@ -116,3 +116,14 @@ def test_replies_list_shows_a_decision_at_once(
     assert main(["-c", str(cfg), "replies", "list"]) == 0
     out = capsys.readouterr().out
     assert "How do I export my notes to PDF?" in out and "Settings > Data > Export" in out
+
+
+def test_forgetting_a_member_covers_a_decision_not_yet_banked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = write_config(tmp_path)
+    asyncio.run(_edited(f"sqlite+aiosqlite:///{tmp_path / 't.db'}"))
+    assert main(["-c", str(cfg), "replies", "forget", "--author", "maya"]) == 0
+    assert "1 banked entry forgotten" in capsys.readouterr().out
+    assert main(["-c", str(cfg), "replies", "list"]) == 0  # and it is not banked again
+    assert "the reply bank is empty" in capsys.readouterr().out
