@@ -3,7 +3,9 @@ decided, updated as its draft waits, lands, is decided, escalated and delivered.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bot.config import ApprovalConfig
 from bot.domain import Action, Decision, DeliveryReceipt, Draft, DraftStatus, RuleMatch
@@ -57,38 +59,48 @@ class CardBoard:
             return
         if await card_store.card_for(self._store, stored.id, decision.group) is not None:
             return  # a retried job: the card is already there
-        resp = await self._out.post(
-            self.channel_for(decision.group),
-            card_fallback(stored.message.author.name, stored.message.text),
-            blocks=card_blocks(stored, decision, CardState(intents=self._intents())),
-        )
+        fallback = card_fallback(stored.message.author.name, stored.message.text)
+        blocks = card_blocks(stored, decision, CardState(intents=self._intents()))
+        await self._post_card(stored, decision.group, fallback, blocks)
+
+    async def _post_card(
+        self,
+        stored: StoredMessage,
+        group: str,
+        fallback: Mrkdwn,
+        blocks: list[dict[str, Any]],
+        draft_id: int | None = None,
+    ) -> None:
+        """Post a new card in the group's channel and remember where it is."""
+        resp = await self._out.post(self.channel_for(group), fallback, blocks=blocks)
         await card_store.save_card(
             self._store,
             message_id=stored.id,
-            group=decision.group,
+            group=group,
             channel=str(resp["channel"]),
             ts=str(resp["ts"]),
+            draft_id=draft_id,
         )
 
     async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
         fallback = card_fallback(texts.FALLBACK_WAITING.format(stored.message.author.name), note)
-        await self._redraw_waiting(stored, decision, fallback, note)
+        burst = await self._store.burst_of(stored.id)
+        await self._redraw_waiting(stored, decision, fallback, CardState(waiting=note, burst=burst))
 
     async def burst_grew(self, leader_id: int) -> None:
         [stored] = await self._store.messages([leader_id])
         burst = await self._store.burst_of(stored.id)
         fallback = card_fallback(stored.message.author.name, burst[-1].message.text)
-        await self._redraw_waiting(stored, decision_of(stored), fallback, None)
+        await self._redraw_waiting(stored, decision_of(stored), fallback, CardState(burst=burst))
 
     async def _redraw_waiting(
-        self, stored: StoredMessage, decision: Decision, fallback: Mrkdwn, waiting: str | None
+        self, stored: StoredMessage, decision: Decision, fallback: Mrkdwn, state: CardState
     ) -> None:
         """Redraw a card that has no draft yet (its burst, why it waits), if it is there."""
         card = await card_store.card_for(self._store, stored.id, decision.group)
         if card is None or card.draft_id is not None:
             return
-        burst = await self._store.burst_of(stored.id)
-        state = CardState(waiting=waiting, burst=burst, intents=self._intents())
+        state = dataclasses.replace(state, intents=self._intents())
         await self._out.update(
             card.channel, card.ts, fallback, card_blocks(stored, decision, state)
         )
@@ -108,15 +120,7 @@ class CardBoard:
         blocks = card_blocks(stored, decision, state)
         text = card_fallback(texts.FALLBACK_DRAFT.format(stored.message.author.name), draft.text)
         if card is None:
-            resp = await self._out.post(self.channel_for(decision.group), text, blocks=blocks)
-            await card_store.save_card(
-                self._store,
-                message_id=stored.id,
-                group=decision.group,
-                channel=str(resp["channel"]),
-                ts=str(resp["ts"]),
-                draft_id=draft.id,
-            )
+            await self._post_card(stored, decision.group, text, blocks, draft_id=draft.id)
         else:
             await self._out.update(card.channel, card.ts, text, blocks)
             await card_store.attach_draft(self._store, card.id, draft.id)
@@ -182,7 +186,8 @@ class CardBoard:
             return
         stored = await self._store.message(message_id)
         fallback = card_fallback(stored.message.author.name, stored.message.text)
-        await self._redraw_waiting(stored, decision_of(stored), fallback, None)
+        burst = await self._store.burst_of(stored.id)
+        await self._redraw_waiting(stored, decision_of(stored), fallback, CardState(burst=burst))
 
     async def _outcome_lines(self, draft: Draft) -> list[Mrkdwn]:
         lines: list[Mrkdwn] = []
