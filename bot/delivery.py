@@ -20,7 +20,6 @@ stored, logged or shown.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -30,6 +29,7 @@ from adapters.base import Adapter
 from bot.approval import ApprovalChannel
 from bot.domain import Platform
 from bot.errors import AdapterUnhealthy, DeliveryFailed, DeliveryUnknown
+from bot.every import retry_delay
 from bot.redact import exception_text
 from bot.store.store import OutboxItem, Store, utcnow
 
@@ -207,9 +207,8 @@ class Deliverer:
                 f"attempts ({error}); retrying for up to {_span(retry.patience)}"
             )
         delay = failure.delay
-        if delay is None:  # jittered, so a backlog does not retry in one burst
-            backoff = min(retry.max_backoff, retry.base_backoff * 2 ** max(attempts - 1, 0))
-            delay = backoff * random.uniform(0.8, 1.2)
+        if delay is None:
+            delay = retry_delay(attempts, retry.base_backoff, retry.max_backoff)
         log.warning("outbox %d: %s; retrying in %.1fs", item.id, error, delay)
         return DeliveryOutcome(done=False, retry_after=delay, error=error)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
@@ -28,6 +29,12 @@ def backoff(first: float, cap: float) -> Iterator[float]:
     while True:
         yield delay
         delay = min(delay * 2, cap)
+
+
+def retry_delay(attempts: int, first: float, cap: float) -> float:
+    """The wait before try ``attempts + 1`` of a failing job: ``first`` doubling up to
+    ``cap``, jittered by ±20% so a backlog does not retry in one burst."""
+    return min(cap, first * 2.0 ** max(attempts - 1, 0)) * random.uniform(0.8, 1.2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from bot.domain import (
     IntentSpec,
     Verdict,
 )
+from bot.every import retry_delay
 from bot.learning import Match, Recall, ReplyBank, corrected, learned_intents
 from bot.listening.listener import Listener
 from bot.policy import Policy, decide
@@ -79,10 +79,8 @@ class DraftingPatience:
     max_backoff: float = 300.0
 
     def backoff(self, attempts: int) -> float:
-        """Jittered exponential delay before try ``attempts + 1``: a backlog does not retry
-        in one burst."""
-        delay = min(self.max_backoff, self.base_backoff * 2.0 ** max(attempts - 1, 0))
-        return float(delay * random.uniform(0.8, 1.2))
+        """The wait before try ``attempts + 1`` (as a delivery's)."""
+        return retry_delay(attempts, self.base_backoff, self.max_backoff)
 
 
 @dataclass(frozen=True, slots=True)
