@@ -1,8 +1,7 @@
 """The local classifier: intent from the policy's examples, tone from trained heads.
 
-- Intent: a logistic regression over the embeddings of each intent's examples and
-  description (``policies/intents.toml``), fitted when the policy is loaded (about a
-  second). Admins teach it by adding examples, no retraining step.
+- Intent: ``models/intents.py`` (a model fitted on the policy's examples, made to agree
+  with the flags).
 - Tone, hate, injection: logistic-regression heads over the same embedding, trained on the
   development sets by ``models/train_tone.py`` (weights, licences and provenance in
   ``models/weights``); thresholds as trained, or overridden in ``[models.classifier]``.
@@ -29,6 +28,7 @@ from models import signals
 from models.base import ClassifyInput
 from models.encoder import ENCODER_NAME, Encoder, Vectors, clean, prepare, shared_encoder
 from models.hate import HateThresholds, is_hate, threatens_group
+from models.intents import IntentModel, Reading, agree
 from models.language import detect_language
 from models.windows import sentence_split, windows
 
@@ -41,9 +41,6 @@ INSULT_FLOOR = 0.25
 ATTACK_FLOOR = 0.5
 # Without insult words aimed at people, only a very confident model calls a message toxic.
 NO_LEXICON_FLOOR = 0.9
-# Regularisation of the intent model fitted on the policy's examples (chosen on the
-# community set in bench/data: 1 to 64 within .005 of each other with 283 examples).
-INTENT_C = 16.0
 # The irony score that, with mixed sentiment, flags sarcasm without a lexical cue.
 SARCASM_STRONG = 0.8
 
@@ -114,13 +111,6 @@ def _profanity(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(predict_prob([t or " " for t in texts]), dtype=np.float32)
 
 
-class _OneIntent:
-    """A policy with a single intent: it is always that one."""
-
-    def predict_proba(self, x: Vectors) -> np.ndarray:
-        return np.ones((len(x), 1))
-
-
 @dataclass(frozen=True)
 class Scores:
     """What the heads say about one message, before the decisions."""
@@ -154,9 +144,9 @@ class EmbeddingClassifier:
         self.name = f"{ENCODER_NAME}+tone"
         self.batch_size = batch_size
         self._specs = tuple(intents)
-        self._intents: Any = None
         self._overrides = dict(thresholds or {})
         self._encoder = encoder or shared_encoder()
+        self._intents = IntentModel(self._specs, self._encoder, batch_size)
         self._heads = heads
 
     @property
@@ -167,32 +157,6 @@ class EmbeddingClassifier:
         """The trained thresholds, with config.toml's overrides."""
         return {**self.heads.thresholds, **self._overrides}
 
-    def _intent_model(self) -> Any:
-        """A multinomial logistic regression fitted on the policy's examples (and each
-        intent's description) when first needed: about a second, no training step for the
-        admin. On the community set it beat nearest-prototype scoring (macro-F1 .77 vs .67
-        with the 283 examples of the time, before the flags adjust it)."""
-        if self._intents is None:
-            from sklearn.linear_model import LogisticRegression
-
-            texts: list[str] = []
-            owners: list[int] = []
-            for i, spec in enumerate(self._specs):
-                for example in [
-                    spec.description,
-                    *(e for ex in spec.examples.values() for e in ex),
-                ]:
-                    texts.append(example)
-                    owners.append(i)
-            vectors = self._encoder.encode(texts, batch_size=self.batch_size)
-            if len(set(owners)) == 1:
-                self._intents = _OneIntent()
-            else:
-                self._intents = LogisticRegression(C=INTENT_C, max_iter=3000).fit(
-                    vectors, np.array(owners)
-                )
-        return self._intents
-
     async def classify(self, items: Sequence[ClassifyInput]) -> list[Classification]:
         if not items:
             return []
@@ -202,10 +166,9 @@ class EmbeddingClassifier:
         """The heads' raw outputs (also what evaluation reads); ``ready`` when the texts
         already went through ``encoder.prepare``."""
         heads = self.heads
-        model = self._intent_model()
         prepared = list(texts) if ready else [prepare(t) for t in texts]
         x = self._encoder.encode(prepared, batch_size=self.batch_size)
-        intent = model.predict_proba(x)
+        intent = self._intents.proba(x)
         sentiment = heads.sentiment(x)
         profanity = _profanity(prepared)
         offensive = heads.offensive(x, profanity)
@@ -240,12 +203,11 @@ class EmbeddingClassifier:
     def _one(self, text: str, s: Scores, th: Mapping[str, float]) -> Classification:
         """One window: the intent, the tone and the flags, made to tell the same story."""
         folded = signals.fold(text)
-        names = [spec.name for spec in self._specs]
-        reading = _Reading(names, s, *_intent(names, s, folded))
+        reading = self._intents.read(s.intent, folded)
         toxicity, toxic = _toxicity(text, folded, s, reading.intent, th)
         hate = is_hate(folded, s.hate, HateThresholds(th["hate_with_group"], th["hate_alone"]))
         flags = _flags(folded, s, th, reading, hate)
-        _agree(reading, flags, toxic=toxic, hate=hate)
+        agree(reading, flags, toxic=toxic, hate=hate)
         sentiment = _sentiment(s, flags, toxic=toxic or hate)
         return Classification(
             language=detect_language(text),
@@ -257,34 +219,6 @@ class EmbeddingClassifier:
             confidence=float(min(1.0, max(0.0, reading.confidence))),
             model=self.name,
         )
-
-
-@dataclass
-class _Reading:
-    """The intent as it is being settled, with what it can be forced to."""
-
-    names: list[str]
-    scores: Scores
-    intent: str
-    confidence: float
-
-    def force(self, name: str) -> None:
-        if name in self.names and self.intent != name:
-            score = float(self.scores.intent[self.names.index(name)])
-            self.intent, self.confidence = name, max(self.confidence, score, 0.6)
-
-
-def _intent(names: Sequence[str], s: Scores, folded: str) -> tuple[str, float]:
-    order = np.argsort(s.intent)[::-1]
-    best = int(order[0])
-    if (
-        names[best] == Intent.SAFETY
-        and len(order) > 1
-        and signals.figurative(folded)
-        and not signals.safety(folded)
-    ):
-        best = int(order[1])  # "this meme killed me 😂" is not a safety matter
-    return names[best], float(s.intent[best])
 
 
 def _toxicity(
@@ -308,7 +242,7 @@ def _toxicity(
 
 
 def _flags(
-    folded: str, s: Scores, th: Mapping[str, float], reading: _Reading, hate: bool
+    folded: str, s: Scores, th: Mapping[str, float], reading: Reading, hate: bool
 ) -> set[str]:
     flags: set[str] = {Flag.HATE} if hate else set()
     # Irony models trained on tweets fire on plenty of sincere messages: ask for a clash of
@@ -336,26 +270,6 @@ def _flags(
     if reading.intent == Intent.LEGAL_THREAT and sure:
         flags.add(Flag.LEGAL_THREAT)
     return flags
-
-
-def _agree(reading: _Reading, flags: set[str], *, toxic: bool, hate: bool) -> None:
-    """Flags and intent must tell the same story."""
-    intent = reading.intent
-    if Flag.SAFETY in flags:
-        reading.force(Intent.SAFETY)
-    elif Flag.LEGAL_THREAT in flags:
-        reading.force(Intent.LEGAL_THREAT)
-    elif Flag.SPAM in flags:
-        reading.force(Intent.SPAM)
-    elif hate:
-        reading.force(Intent.ATTACK)  # it demeans people: never a complaint to apologise for
-    elif toxic and intent not in (Intent.COMPLAINT, Intent.BUG_REPORT, Intent.ATTACK):
-        reading.force(Intent.ATTACK)
-    elif intent == Intent.ATTACK and not toxic:
-        # Harsh but legitimate criticism is a complaint to answer, not an attack.
-        reading.force(Intent.COMPLAINT)
-    if Flag.SARCASM in flags and reading.intent == Intent.PRAISE:
-        reading.force(Intent.COMPLAINT)
 
 
 def _sentiment(s: Scores, flags: set[str], *, toxic: bool) -> Sentiment:
