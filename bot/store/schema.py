@@ -337,3 +337,31 @@ learned_labels = Table(  # a moderator's correction of how a message was read
     Column("at", UTCDateTime, nullable=False),
     Index("ix_learned_labels_message", "message_id"),
 )
+
+# -- outcomes of a reply (0007) ------------------------------------------------------------
+
+reactions = Table(  # reactions members put on our posted replies, as the platform told them
+    "reactions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),  # the reply
+    Column("platform", String(16), nullable=False),
+    Column("channel_id", String(128), nullable=False),
+    Column("platform_message_id", String(128), nullable=False),  # our posted message
+    Column("user_id", String(128), nullable=False),  # who reacted
+    Column("emoji", String(128), nullable=False),  # "👍", a custom emoji's name, a Slack name
+    Column("removed", Boolean, nullable=False),  # the reaction was taken back
+    Column("at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "platform",
+        "channel_id",
+        "platform_message_id",
+        "user_id",
+        "emoji",
+        "removed",
+        "at",
+        name="uq_reactions_event",
+    ),
+    Index("ix_reactions_outbox", "outbox_id"),
+)

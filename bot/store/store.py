@@ -35,6 +35,7 @@ from bot.store import (
     jobs,
     messages,
     outbox,
+    outcomes,
     reporting,
 )
 from bot.store.approvals import AUTOSEND_ACTOR, ApprovalOutcome, PendingDraft
@@ -42,6 +43,7 @@ from bot.store.database import Database, NotFound, StoreError, open_database
 from bot.store.jobs import ClaimedJob, JobRow
 from bot.store.messages import StoredMessage
 from bot.store.outbox import OutboxItem
+from bot.store.outcomes import NewReaction
 from bot.store.values import MAX_ID_CHARS, clean_text, utcnow
 
 
@@ -270,6 +272,13 @@ class Store:
         """Replies approved but not yet confirmed posted, per platform."""
         return await outbox.backlog(self.db)
 
+    # -- outcomes of a reply -----------------------------------------------------------
+
+    async def record_reaction(self, reaction: NewReaction) -> bool:
+        """Keep a reaction on one of our posted replies; False when the message is not ours
+        or the event was kept already (see :func:`outcomes.record_reaction`)."""
+        return await outcomes.record_reaction(self.db, reaction)
+
     # -- status, audit, operations --------------------------------------------------------
 
     async def status_counts(self) -> dict[str, dict[str, int]]:
@@ -320,6 +329,7 @@ __all__ = [
     "ApprovalOutcome",
     "ClaimedJob",
     "JobRow",
+    "NewReaction",
     "NotFound",
     "OutboxItem",
     "PendingDraft",
