@@ -34,6 +34,21 @@ class SourceChange:
     new_text: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """Someone reacted to a message (``removed``: took the reaction back). Adapters pass on
+    reactions that may be on Tactline's own replies, never its bot's own; the sink keeps
+    only those on a reply Tactline posted (engagement and amplification in the report)."""
+
+    platform: Platform
+    channel_id: str
+    message_id: str  # the message reacted to
+    user_id: str
+    emoji: str  # "👍"; a custom emoji's name or id; a Slack emoji name ("thumbsup")
+    at: datetime
+    removed: bool = False
+
+
 class MessageSink(Protocol):
     """Where adapters hand inbound messages. ``accept`` returns once the message is stored,
     so an adapter acknowledges the platform only after it returns. Redelivery is a no-op."""
@@ -69,6 +84,22 @@ class DeadLetterSink(MessageSink, Protocol):
         """Record the update (``ref``: the platform's id for it) and tell the admins; raises
         if it could not be recorded, and then the adapter must not confirm the update."""
         ...
+
+
+@runtime_checkable
+class ReactionSink(MessageSink, Protocol):
+    """A sink that keeps reactions on Tactline's replies (``reacted``: True if kept). An
+    adapter whose sink has no such place drops reactions."""
+
+    async def reacted(self, reaction: Reaction) -> bool: ...
+
+
+async def pass_on(sink: MessageSink | None, reaction: Reaction) -> bool:
+    """Hand a reaction to ``sink`` when it keeps them; False when it has no place for them
+    or did not keep it (not on one of our replies, or already kept)."""
+    if isinstance(sink, ReactionSink):
+        return await sink.reacted(reaction)
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,15 @@ import aiohttp
 import discord
 import yarl
 
-from adapters.base import AdapterHealth, MessageSink, PayloadInvalid, SourceChange, set_aside
+from adapters.base import (
+    AdapterHealth,
+    MessageSink,
+    PayloadInvalid,
+    Reaction,
+    SourceChange,
+    pass_on,
+    set_aside,
+)
 from adapters.split import LIMITS, split_text
 from bot.config import PlatformAdapterConfig
 from bot.domain import (
@@ -92,6 +100,22 @@ def read_edit(message_id: int, channel_id: int, data: Any) -> SourceChange:
     if content is not None and not isinstance(content, str):
         raise _invalid(message_id, f"content: not a string ({type(content).__name__})")
     return SourceChange(str(message_id), str(channel_id), deleted=False, new_text=content)
+
+
+def read_reaction(payload: discord.RawReactionActionEvent, *, removed: bool) -> Reaction:
+    """A raw reaction event as a Reaction: a Unicode emoji as itself, a custom one as
+    ``name:id``. Discord gives no time with it: the time it arrived."""
+    emoji = payload.emoji
+    name = emoji.name or "?"
+    return Reaction(
+        platform=Platform.DISCORD,
+        channel_id=str(payload.channel_id),
+        message_id=str(payload.message_id),
+        user_id=str(payload.user_id),
+        emoji=name if emoji.id is None else f"{name}:{emoji.id}",
+        at=datetime.now(UTC),
+        removed=removed,
+    )
 
 
 def normalize(message: discord.Message) -> InboundMessage:
@@ -217,6 +241,12 @@ class _Client(discord.Client):
             str(payload.message_id), str(payload.channel_id), deleted=True, new_text=None
         )
 
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.adapter._on_reaction(payload, removed=False)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.adapter._on_reaction(payload, removed=True)
+
 
 class DiscordAdapter:
     platform = Platform.DISCORD
@@ -261,8 +291,12 @@ class DiscordAdapter:
         self._sink = sink
         self._ready, self._fatal, self._permanent = asyncio.Event(), None, False
         self._listening_since = datetime.now(UTC)
-        intents = discord.Intents(
-            guilds=True, guild_messages=True, message_content=True, members=False
+        intents = discord.Intents(  # reactions: engagement with our replies (not privileged)
+            guilds=True,
+            guild_messages=True,
+            message_content=True,
+            guild_reactions=True,
+            members=False,
         )
         self._client = _Client(
             self,
@@ -479,6 +513,24 @@ class DiscordAdapter:
         await self._on_change(
             change.platform_message_id, change.channel_id, deleted=False, new_text=change.new_text
         )
+
+    async def _on_reaction(self, payload: discord.RawReactionActionEvent, *, removed: bool) -> None:
+        """A reaction, passed on when it may be on one of our replies (the sink keeps only
+        those); never our bot's own. Discord does not redeliver: one the store could not
+        take is logged and lost, as a reaction is a measure, not a message to answer."""
+        self._last_event = datetime.now(UTC)
+        me = self._client.user if self._client is not None else None
+        if me is not None and payload.user_id == me.id:
+            return
+        author = getattr(payload, "message_author_id", None)  # only on an added reaction
+        if me is not None and author is not None and author != me.id:
+            return
+        try:
+            await pass_on(self._sink, read_reaction(payload, removed=removed))
+        except Exception as exc:
+            log.warning(
+                "discord: reaction on message %s not kept: %s", payload.message_id, self._text(exc)
+            )
 
     async def _set_aside(self, exc: PayloadInvalid, payload: Any) -> None:
         """Discord does not redeliver: an unreadable message is kept as a dead letter (or in

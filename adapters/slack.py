@@ -27,7 +27,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.base import AdapterHealth, MessageSink, PayloadInvalid, SourceChange, set_aside
+from adapters.base import (
+    AdapterHealth,
+    MessageSink,
+    PayloadInvalid,
+    Reaction,
+    SourceChange,
+    pass_on,
+    set_aside,
+)
 from adapters.split import LIMITS, split_text
 from bot.config import PlatformAdapterConfig
 from bot.domain import (
@@ -126,6 +134,33 @@ def parse_event(event: Any) -> InboundMessage | SourceChange | None:
     )
 
 
+REACTION_EVENTS = ("reaction_added", "reaction_removed")
+
+
+def parse_reaction(event: Any) -> Reaction | None:
+    """A ``reaction_added`` / ``reaction_removed`` event on a message as a Reaction; None for
+    other events and for reactions on files. PayloadInvalid for one that cannot be read."""
+    if not isinstance(event, dict) or event.get("type") not in REACTION_EVENTS:
+        return None
+    item = event.get("item")
+    if not isinstance(item, dict):
+        raise PayloadInvalid(Platform.SLACK, None, "reaction: item: not an object")
+    if item.get("type") != "message":
+        return None
+    channel, ts = _str(item, "channel", required=True), _str(item, "ts", required=True)
+    user, name = _str(event, "user", required=True), _str(event, "reaction", required=True)
+    assert channel is not None and ts is not None and user is not None and name is not None
+    return Reaction(
+        platform=Platform.SLACK,
+        channel_id=channel,
+        message_id=ts,
+        user_id=user,
+        emoji=name,
+        at=_when(_str(event, "event_ts") or ""),
+        removed=event["type"] == "reaction_removed",
+    )
+
+
 class SlackCommunityAdapter:
     platform = Platform.SLACK
 
@@ -161,6 +196,8 @@ class SlackCommunityAdapter:
         self._socket: Any = None
         self.bolt.middleware(self._store_first)
         self.bolt.event("message")(self._ack_only)
+        for kind in REACTION_EVENTS:  # needs the reactions:read scope and these events
+            self.bolt.event(kind)(self._ack_only)
 
     def _text(self, exc: BaseException) -> str:
         """An error as text for logs, health and alerts, the tokens hidden whatever it says."""
@@ -295,6 +332,10 @@ class SlackCommunityAdapter:
         """Store one message event (or report its change); raises :class:`PayloadInvalid`
         for an event that cannot be read, which the caller sets aside."""
         assert self._sink is not None
+        reaction = parse_reaction(event)
+        if reaction is not None:
+            await self._reacted(reaction)
+            return
         parsed = parse_event(event)
         if parsed is None:
             return
@@ -321,6 +362,16 @@ class SlackCommunityAdapter:
             return
         name = await self._name(author.id) if not is_bot else author.name
         await self._sink.accept(replace(parsed, author=replace(author, name=name, is_bot=is_bot)))
+
+    async def _reacted(self, reaction: Reaction) -> None:
+        """Pass a reaction on (the sink keeps those on our replies), never the bot's own. A
+        store error propagates: Slack gets a 500 and sends the event again."""
+        self._last_event = datetime.now(UTC)
+        if reaction.user_id == self._bot_user:
+            return
+        if self.config.channels and reaction.channel_id not in self.config.channels:
+            return
+        await pass_on(self._sink, reaction)
 
     # -- outbound -----------------------------------------------------------------------------
 

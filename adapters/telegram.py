@@ -24,7 +24,17 @@ import warnings
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import Bot, Chat, Message, ReplyParameters, Update
+from telegram import (
+    Bot,
+    Chat,
+    Message,
+    MessageReactionUpdated,
+    ReactionType,
+    ReactionTypeCustomEmoji,
+    ReactionTypeEmoji,
+    ReplyParameters,
+    Update,
+)
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -41,7 +51,9 @@ from adapters.base import (
     DeadLetterSink,
     MessageSink,
     PayloadInvalid,
+    Reaction,
     SourceChange,
+    pass_on,
     set_aside,
 )
 from adapters.split import LIMITS, split_text
@@ -64,6 +76,9 @@ DEFAULT_API = "https://api.telegram.org/bot"
 POISON_TRIES = 3
 MAX_PAUSE = 30.0
 MAX_ERROR_TEXT = 300  # a proxy's error page is quoted whole in PTB's message
+# What the bot asks Telegram for. Reactions ("message_reaction") are not sent unless asked
+# for by name, and in groups only to a bot that is an administrator there.
+UPDATES = ["message", "edited_message", "channel_post", "message_reaction"]
 
 
 class _NonJsonBodyAtDebug(logging.Filter):
@@ -187,6 +202,46 @@ def read_update(update: Update) -> InboundMessage | SourceChange | None:
     if not (message.text or message.caption):
         return None
     return normalize(message, update.to_dict())
+
+
+def _emoji(reaction: ReactionType, ref: str) -> str:
+    if isinstance(reaction, ReactionTypeEmoji):
+        return str(_need(reaction.emoji, str, "reaction.emoji", ref))
+    if isinstance(reaction, ReactionTypeCustomEmoji):
+        return "custom:" + str(
+            _need(reaction.custom_emoji_id, str, "reaction.custom_emoji_id", ref)
+        )
+    return str(reaction.type)  # "paid"
+
+
+def read_reaction(update: MessageReactionUpdated, ref: str) -> list[Reaction]:
+    """A ``message_reaction`` update as the reactions it adds and takes back (Telegram sends
+    the member's whole set before and after). An anonymous reaction (a chat reacting on its
+    own behalf) is counted under the chat's id. PayloadInvalid for a field of the wrong
+    type."""
+    _need(update.message_id, int, "message_reaction.message_id", ref)
+    _need(update.chat, Chat, "message_reaction.chat", ref)
+    _need(update.chat.id, int, "message_reaction.chat.id", ref)
+    _need(update.date, datetime, "message_reaction.date", ref)
+    who = update.user or update.actor_chat
+    if who is None:
+        raise PayloadInvalid(Platform.TELEGRAM, ref, "message_reaction: neither user nor actor")
+    _need(who.id, int, "message_reaction.user.id", ref)
+    old = {_emoji(r, ref) for r in update.old_reaction or ()}
+    new = {_emoji(r, ref) for r in update.new_reaction or ()}
+    changes = [(e, False) for e in sorted(new - old)] + [(e, True) for e in sorted(old - new)]
+    return [
+        Reaction(
+            platform=Platform.TELEGRAM,
+            channel_id=str(update.chat.id),
+            message_id=str(update.message_id),
+            user_id=str(who.id),
+            emoji=emoji,
+            at=update.date.astimezone(UTC),
+            removed=removed,
+        )
+        for emoji, removed in changes
+    ]
 
 
 def normalize(message: Message, raw: dict[str, Any]) -> InboundMessage:
@@ -317,7 +372,7 @@ class TelegramAdapter:
         await self.bot.set_webhook(
             url=self.config.webhook_url,
             secret_token=self._webhook_secret,
-            allowed_updates=["message", "edited_message", "channel_post"],
+            allowed_updates=UPDATES,
         )
 
     @property
@@ -355,6 +410,9 @@ class TelegramAdapter:
         Raises PayloadInvalid for an update that cannot be read."""
         assert self._sink is not None
         self._last_event = datetime.now(UTC)
+        if update.message_reaction is not None:
+            await self._reacted(update.message_reaction, str(update.update_id))
+            return
         what = read_update(update)
         if isinstance(what, SourceChange):
             await self._sink.source_changed(
@@ -373,6 +431,16 @@ class TelegramAdapter:
             return
         await self._sink.accept(what)
 
+    async def _reacted(self, update: MessageReactionUpdated, ref: str) -> None:
+        """Pass reactions on (the sink keeps those on our replies), never the bot's own. A
+        store error propagates: the update is not confirmed and comes again."""
+        for reaction in read_reaction(update, ref):
+            if reaction.user_id == str(self.bot.id):
+                continue
+            if self.config.channels and reaction.channel_id not in self.config.channels:
+                continue
+            await pass_on(self._sink, reaction)
+
     async def _poll(self) -> None:
         offset: int | None = None  # on start: Telegram resends what was never confirmed
         while True:
@@ -380,7 +448,7 @@ class TelegramAdapter:
                 updates = await self.bot.raw_updates(
                     offset=offset,
                     poll_seconds=self._poll_timeout,
-                    allowed_updates=["message", "edited_message", "channel_post"],
+                    allowed_updates=UPDATES,
                 )
                 self._connected, self._last_error = True, None
             except RetryAfter as exc:

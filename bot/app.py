@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypedDict, Unpack
 
-from adapters.base import Adapter
+from adapters.base import Adapter, Reaction
 from bot.approval import (
     ApprovalChannel,
     ApprovalContext,
@@ -42,6 +42,7 @@ from bot.pipeline import (
     Pipeline,
 )
 from bot.policy import Policy, PolicyErrors, PolicyWatcher
+from bot.store.outcomes import NewReaction
 from bot.store.store import Store, open_store
 from bot.supervisor import AdapterSupervisor, Supervision
 from bot.worker import Worker
@@ -85,6 +86,20 @@ class StoreSink:
 
     async def last_seen(self, platform: Platform, channel_id: str) -> str | None:
         return await self._store.last_seen(platform, channel_id)
+
+    async def reacted(self, reaction: Reaction) -> bool:
+        """Keep a reaction when it is on one of our posted replies (outcomes of a reply)."""
+        return await self._store.record_reaction(
+            NewReaction(
+                reaction.platform,
+                reaction.channel_id,
+                reaction.message_id,
+                reaction.user_id,
+                reaction.emoji,
+                reaction.at,
+                reaction.removed,
+            )
+        )
 
 
 def default_classifier_factory(config: Config) -> ClassifierFactory:

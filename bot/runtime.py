@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.base import Reaction
 from bot.app import App
 from bot.domain import InboundMessage, Platform
 from bot.every import run_every
@@ -42,6 +43,9 @@ class RuntimeSink:
 
     async def last_seen(self, platform: Platform, channel_id: str) -> str | None:
         return await self._app.sink.last_seen(platform, channel_id)
+
+    async def reacted(self, reaction: Reaction) -> bool:
+        return await self._app.sink.reacted(reaction)
 
     async def dead_letter(
         self, platform: Platform, ref: str, payload: dict[str, Any], reason: str, tries: int

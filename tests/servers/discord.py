@@ -2,11 +2,13 @@
 aiohttp app on 127.0.0.1.
 
 Gateway: HELLO, heartbeat ACK, IDENTIFY → READY + GUILD_CREATE, MESSAGE_CREATE / UPDATE /
-DELETE dispatches, RESUME replaying the session's missed events, op 9 invalid session, close
-codes (4014 when the message-content intent is asked for but not granted). REST: the bot
-user, channel history, posting with ``nonce`` + ``enforce_nonce`` dedupe, 429 with a
-``Retry-After``, 50035 over 2,000 characters. Messages "written by members" go to the
-channel's history and, when a session is connected, to the gateway.
+DELETE dispatches, MESSAGE_REACTION_ADD / REMOVE (only to a session that identified with the
+GUILD_MESSAGE_REACTIONS intent, as Discord does), RESUME replaying the session's missed
+events, op 9 invalid session, close codes (4014 when the message-content intent is asked
+for but not granted). REST: the bot user, channel history, posting with ``nonce`` +
+``enforce_nonce`` dedupe, 429 with a ``Retry-After``, 50035 over 2,000 characters. Messages
+"written by members" go to the channel's history and, when a session is connected, to the
+gateway.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ BOT = {
 }
 DISCORD_EPOCH_MS = 1_420_070_400_000
 MESSAGE_CONTENT = 1 << 15
+GUILD_MESSAGE_REACTIONS = 1 << 10
 APP_FLAG_MESSAGE_CONTENT = 1 << 18
 
 
@@ -51,6 +54,7 @@ class Session:
     events: list[dict[str, Any]] = field(default_factory=list)
     resumable: bool = True
     seq: int = 0
+    intents: int = 0
 
 
 @dataclass
@@ -167,7 +171,9 @@ class DiscordServer:
         name: str = "maya",
         bot: bool = False,
         mentions_bot: bool = False,
+        reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """A member writes (``reply_to``: as a reply to that message, type 19)."""
         author = {
             "id": user,
             "username": name,
@@ -176,10 +182,22 @@ class DiscordServer:
             "avatar": None,
             "bot": bot,
         }
+        replying: dict[str, Any] = {}
+        if reply_to is not None:
+            replying = {
+                "type": 19,
+                "message_reference": {
+                    "message_id": reply_to["id"],
+                    "channel_id": reply_to["channel_id"],
+                    "guild_id": GUILD_ID,
+                },
+                "referenced_message": reply_to,
+            }
         message = self._message(
             channel,
             text,
             author,
+            **replying,
             mentions=[BOT] if mentions_bot else [],
             member={
                 "roles": [],
@@ -204,6 +222,46 @@ class DiscordServer:
             "MESSAGE_DELETE",
             {"id": message["id"], "channel_id": message["channel_id"], "guild_id": GUILD_ID},
         )
+
+    async def react(
+        self,
+        message: dict[str, Any],
+        emoji: str = "👍",
+        *,
+        user: str = "42",
+        name: str = "maya",
+        removed: bool = False,
+    ) -> None:
+        """A member reacts to a message (or takes the reaction back): dispatched only to a
+        session that asked for reaction events."""
+        if self._session is None or not self._session.intents & GUILD_MESSAGE_REACTIONS:
+            return
+        data: dict[str, Any] = {
+            "user_id": user,
+            "channel_id": message["channel_id"],
+            "message_id": message["id"],
+            "guild_id": GUILD_ID,
+            "emoji": {"id": None, "name": emoji},
+            "burst": False,
+            "type": 0,
+        }
+        if not removed:
+            data["message_author_id"] = message["author"]["id"]
+            data["member"] = {
+                "user": {
+                    "id": user,
+                    "username": name,
+                    "discriminator": "0",
+                    "global_name": name,
+                    "avatar": None,
+                },
+                "roles": [],
+                "joined_at": datetime.now(UTC).isoformat(),
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+            }
+        await self.dispatch("MESSAGE_REACTION_REMOVE" if removed else "MESSAGE_REACTION_ADD", data)
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         if self._session is None:
@@ -260,7 +318,7 @@ class DiscordServer:
             await ws.close(code=4014, message=b"Disallowed intent(s).")
             return
         self.identifies += 1
-        session = Session(id=f"session-{self.identifies}")
+        session = Session(id=f"session-{self.identifies}", intents=d.get("intents", 0))
         self._sessions[session.id] = session
         self._session = session
         await self.dispatch(

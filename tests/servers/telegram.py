@@ -2,7 +2,10 @@
 
 Serves ``/bot{token}/{method}`` like Telegram: ``{"ok": true, "result": ...}``, errors with
 the matching HTTP status and ``parameters.retry_after``; ``getUpdates`` honours ``offset``
-(updates below it are confirmed and dropped) and ``timeout`` (long polling).
+(updates below it are confirmed and dropped) and ``timeout`` (long polling), and delivers only
+the update types ``allowed_updates`` asks for (the last list given is kept, as Telegram does;
+without one, every type but ``message_reaction``, ``message_reaction_count`` and
+``chat_member``, which must be asked for by name).
 """
 
 from __future__ import annotations
@@ -18,6 +21,18 @@ from aiohttp import web
 
 from tests.servers import serve_on_localhost
 
+# Sent only when asked for by name in allowed_updates.
+BY_NAME_ONLY = {"message_reaction", "message_reaction_count", "chat_member"}
+UPDATE_TYPES = {
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "callback_query",
+    "my_chat_member",
+    *BY_NAME_ONLY,
+}
+
 
 @dataclass
 class TelegramServer:
@@ -31,6 +46,7 @@ class TelegramServer:
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     _new: asyncio.Event = field(default_factory=asyncio.Event)
+    allowed_updates: list[str] | None = None  # the last list a client gave
 
     @property
     def base_url(self) -> str:
@@ -92,6 +108,48 @@ class TelegramServer:
         self._new.set()
         return update
 
+    def react(
+        self,
+        message_id: int,
+        emoji: str = "👍",
+        *,
+        chat_id: int = -100200,
+        user_id: int = 42,
+        username: str = "maya",
+        old: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        """Queue a ``message_reaction`` update: the member's reactions on a message went
+        from ``old`` to ``old`` plus ``emoji`` (``emoji`` "": all taken back)."""
+        new = [*old, emoji] if emoji else []
+        update = {
+            "update_id": next(self._update_ids),
+            "message_reaction": {
+                "chat": {"id": chat_id, "type": "supergroup", "title": "Inkwell Users"},
+                "message_id": message_id,
+                "user": {
+                    "id": user_id,
+                    "is_bot": False,
+                    "first_name": username.title(),
+                    "username": username,
+                },
+                "date": int(time.time()),
+                "old_reaction": [{"type": "emoji", "emoji": e} for e in old],
+                "new_reaction": [{"type": "emoji", "emoji": e} for e in new],
+            },
+        }
+        self.updates.append(update)
+        self._new.set()
+        return update
+
+    def _delivered(self, update: Any) -> bool:
+        kinds = [k for k in update if k != "update_id"] if isinstance(update, dict) else []
+        kind = kinds[0] if kinds else None
+        if kind not in UPDATE_TYPES:
+            return True  # not an update type at all: a malformed payload, sent as it is
+        if not self.allowed_updates:
+            return kind not in BY_NAME_ONLY
+        return kind in self.allowed_updates
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
@@ -147,15 +205,17 @@ class TelegramServer:
         offset = int(args.get("offset") or 0)
         if offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if "allowed_updates" in args:
+            self.allowed_updates = list(args["allowed_updates"] or [])
         timeout = float(args.get("timeout") or 0)
-        if not self.updates and timeout:
+        if not any(self._delivered(u) for u in self.updates) and timeout:
             self._new.clear()
             try:
                 await asyncio.wait_for(self._new.wait(), min(timeout, 1.0))
             except TimeoutError:
                 pass
         limit = int(args.get("limit") or 100)
-        return self.updates[:limit]
+        return [u for u in self.updates if self._delivered(u)][:limit]
 
     async def _sendMessage(self, args: dict[str, Any]) -> Any:
         text = str(args.get("text", ""))
