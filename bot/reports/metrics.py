@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bot.reports import weekly
+from bot.reports import outcomes, weekly
+from bot.reports.outcomes import Outcomes
 from bot.reports.weekly import Cost, Week
 from bot.store.approvals import AUTOSEND_ACTOR
+from bot.store.outcomes import outcome_rows
 from bot.store.reporting import ReportRows, report_rows
 from bot.store.store import Store
 from bot.topics.finder import find_topics
@@ -68,6 +70,7 @@ class Report:
     weeks: list[Week] = field(default_factory=list)  # learning and cost per week (weekly.py)
     cost: Cost = field(default_factory=Cost)  # moderator time over the period
     corrections: Counter[str] = field(default_factory=Counter)  # label corrections by intent
+    outcomes: Outcomes | None = None  # what our replies achieved (outcomes.py)
 
     @property
     def decided(self) -> int:
@@ -86,6 +89,8 @@ async def build_report(store: Store, since: datetime, until: datetime) -> Report
     r = compute(since, until, await report_rows(store.db, since, until))
     r.topics = await find_topics(store.db, since, until)
     r.tables["topics"] = topic_rows(r.topics)
+    r.outcomes = outcomes.compute(await outcome_rows(store.db, since, until), until)
+    r.tables.update(outcomes.tables(r.outcomes))
     return r
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from bot.redact import redact
 from bot.reports import charts
 from bot.reports.metrics import Report, Timing
+from bot.reports.outcomes import DIMENSIONS, RESOLUTIONS, Figures, Outcomes
 from bot.reports.weekly import CAP_SECONDS, Week
 from bot.topics.trends import trend
 from bot.topics.values import Topic, TopicsReport
@@ -138,6 +139,7 @@ def to_html(r: Report, *, title: str = "Tactline report") -> str:
             "Replies posted per channel",
             {k: float(v) for k, v in r.posts_by_channel.most_common(15)},
         ),
+        *_outcomes_section(r.outcomes),
         "<h2>Alerts</h2>",
         charts.hbars("Alerts by kind", {k: float(v) for k, v in r.alerts.most_common()}),
         "<p class='note'>Figures describe what happened; they do not say why. A change after a "
@@ -401,3 +403,71 @@ def _digest_cost(r: Report) -> str:
         + "; ".join(parts)
         + f"; unedited drafts saved about {_minutes(r.cost.saved_seconds)} (estimate)"
     )
+
+
+def _change(v: float | None) -> str:
+    return "–" if v is None else f"{v:+.2f}"
+
+
+def _outcome_row(dimension: str, key: str, f: Figures) -> str:
+    resolved = ", ".join(f"{k} {f.resolutions[k]}" for k in RESOLUTIONS if f.resolutions[k])
+    return (
+        f"<tr><td>{escape(dimension)}</td><td>{escape(key)}</td><td>{f.replies}</td>"
+        f"<td>{_pct(f.engaged_share)} ({f.answered}/{f.reacted}/{f.continued})</td>"
+        f"<td>{f.wrote_again}</td><td>{_change(f.mean_sentiment_change)}</td>"
+        f"<td>{_pct(f.thanks_share)}</td><td>{escape(resolved or '–')}</td>"
+        f"<td>{f.reactions} on {f.with_reactions} ({f.reactors} people)</td></tr>"
+    )
+
+
+def _outcomes_section(o: Outcomes | None) -> list[str]:
+    """What our replies achieved, per platform, intent and group: engagement, satisfaction,
+    resolution and reactions, with what each means and that it is correlation only."""
+    if o is None:
+        return []
+    head = ["<h2>Outcomes of a reply</h2>"]
+    if not o.replies:
+        return [*head, "<p>No reply was posted to this period's messages.</p>"]
+    f, days = o.overall, o.window.days
+    by_platform = o.by["platform"]
+    intents = sorted(o.by["intent"])
+    resolution = {
+        k: [float(o.by["intent"][i].resolutions[k]) for i in intents] for k in RESOLUTIONS
+    }
+    rows = "".join(
+        _outcome_row(dim, key, fig) for dim in DIMENSIONS for key, fig in sorted(o.by[dim].items())
+    )
+    return [
+        *head,
+        "<p class='note'>Measured only from what Tactline sees: the member's later messages "
+        "and the reactions the platforms report on our replies. These are correlations, not "
+        "causes: a member who went quiet may have given up, one who thanked us may have "
+        "solved it alone.</p>",
+        f"<p>Of {_n(f.replies, 'reply')} posted, {f.engaged} ({_pct(f.engaged_share)}) were "
+        f"engaged with within {days} days: {f.answered} answered by the member, {f.reacted} "
+        f"reacted to by them, {f.continued} followed by more from them in the conversation. "
+        f"{_n(f.wrote_again, 'member')} wrote again within {days} days: their tone moved by "
+        f"{_change(f.mean_sentiment_change)} on average (-1 negative, 0 neutral, +1 positive) "
+        f"and {_pct(f.thanks_share)} thanked us. Resolution, by the member's last word in the "
+        "conversation: "
+        + escape(", ".join(f"{k} {f.resolutions[k]}" for k in RESOLUTIONS))
+        + ".</p>",
+        f"<p>Visibility: {_n(f.reactions, 'reaction')} on {f.with_reactions} of our replies, "
+        f"from {f.reactors} {'person' if f.reactors == 1 else 'people'} (counted per reply). "
+        "Discord, Telegram and Slack do not tell a bot how many people saw a message, so no "
+        "views are shown.</p>",
+        charts.hbars(
+            "Replies engaged with, by platform (%)",
+            {k: round(100 * (v.engaged_share or 0), 1) for k, v in sorted(by_platform.items())},
+            unit="%",
+        ),
+        charts.stacked_bars("Resolution by intent (replies)", intents, resolution),
+        charts.hbars(
+            "Reactions on our replies by platform",
+            {k: float(v.reactions) for k, v in sorted(by_platform.items())},
+        ),
+        "<table class='outcomes'><thead><tr><th>by</th><th></th><th>replies</th>"
+        "<th>engaged (answered/reacted/continued)</th><th>wrote again</th>"
+        "<th>tone change</th><th>thanked</th><th>resolution</th><th>reactions</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table>",
+    ]
