@@ -208,6 +208,9 @@ class DraftBrief:
     # The sentence of a long message that raised its flag (Classification.evidence): kept in
     # the prompt even when the message is cut.
     evidence: str = ""
+    # A draft close to one a moderator rejected for a similar message, and their reason: the
+    # model is shown it and asked for a reply that avoids what was wrong (empty: first try).
+    avoid: tuple[str, ...] = ()  # (draft, reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,17 +25,18 @@ from bot.domain import (
     ApprovalDecision,
     Classification,
     Decision,
+    DraftBrief,
     DraftStatus,
     IntentSpec,
     Verdict,
 )
 from bot.every import retry_delay
-from bot.learning import Match, Recall, ReplyBank, corrected, learned_intents
+from bot.learning import Match, Recall, ReplyBank, corrected, learned_intents, taught_tone
 from bot.listening.listener import Listener
 from bot.policy import Policy, decide
 from bot.redact import exception_text
 from bot.store import learned
-from bot.store.learned import Correction
+from bot.store.learned import Correction, latest
 from bot.store.store import AUTOSEND_ACTOR, Store, StoredMessage, utcnow
 from models.base import Classifier, ClassifyInput, Drafter, DraftResult
 
@@ -140,6 +141,25 @@ class Pipeline:
         taught = await learned.listing(self._store.db, field="intent")
         return self.classifier(policy, learned_intents(policy.intents, taught))
 
+    async def _taught_tones(
+        self, texts: Sequence[str], results: Sequence[Classification]
+    ) -> Sequence[Classification]:
+        """Each classification with the tone moderators gave a message very close to its own
+        (unchanged without a bank, or when the look-up fails: a message is never held up by
+        what it could learn)."""
+        if self._bank is None:
+            return results
+        try:
+            tones = latest(await learned.listing(self._store.db, field="tone"))
+            if not tones:
+                return results
+            vectors = await self._bank.encode([*texts, *(t.correction.text for t in tones)])
+        except Exception:
+            log.exception("taught tones could not be looked up")
+            return results
+        mine, theirs = vectors[: len(texts)], vectors[len(texts) :]
+        return [taught_tone(c, v, tones, theirs) for c, v in zip(results, mine, strict=True)]
+
     async def _meanings(
         self, policy: Policy, texts: Sequence[str]
     ) -> Sequence[Mapping[str, float] | None]:
@@ -169,7 +189,8 @@ class Pipeline:
                     for i in todo
                 ]
             )
-            for i, c in zip(todo, results, strict=True):
+            taught = await self._taught_tones([stored[i].message.text for i in todo], results)
+            for i, c in zip(todo, taught, strict=True):
                 await self._store.save_classification(stored[i].id, c)
                 stored[i] = dataclasses.replace(stored[i], classification=c)
         planned: dict[str, int] = {}
@@ -389,7 +410,8 @@ class Pipeline:
                 stored, decision, exc, attempts=attempts, since=queued_at or stored.received_at
             )
         self._held_up.clear()
-        await self._drafted(stored, decision, result, recall)
+        result, rejected = await self._unlike_rejected(brief, result, recall)
+        await self._drafted(stored, decision, result, recall, rejected)
         return DraftStep(done=True)
 
     async def _recall(self, policy: Policy, stored: StoredMessage) -> Recall | None:
@@ -404,15 +426,52 @@ class Pipeline:
             log.exception("reply bank look-up failed for message %d", stored.id)
             return None
 
-    async def _learned_from(self, draft_id: int, recall: Recall | None, text: str | None) -> None:
+    async def _rejected_like(self, recall: Recall | None, text: str | None) -> Match | None:
+        """The rejected draft (for a message close to this one) that ``text`` is close to."""
+        if self._bank is None or recall is None or not text:
+            return None
+        try:
+            return await self._bank.rejected_like(recall, text)
+        except Exception:
+            log.exception("could not compare a draft with the rejected ones")
+            return None
+
+    async def _unlike_rejected(
+        self, brief: DraftBrief, result: DraftResult, recall: Recall | None
+    ) -> tuple[DraftResult, Match | None]:
+        """A draft close to one a moderator rejected for a similar message is written once
+        more, the model told the rejection's reason; the rejected draft it is still close to
+        (its card says so, with the reason), if any. The first draft stands when the second
+        fails or is refused by the output checks."""
+        rejected = await self._rejected_like(recall, result.text)
+        if rejected is None or result.text is None:
+            return result, rejected
+        reason = rejected.banked.reason or ""
+        try:
+            again = await self._drafter.draft(
+                dataclasses.replace(brief, avoid=(result.text, reason))
+            )
+        except Exception:
+            log.exception("regenerating a draft close to a rejected one failed")
+            return result, rejected
+        if again.text is None:
+            return result, rejected
+        note = f"regenerated once: close to a draft rejected by {rejected.banked.approver}"
+        again = dataclasses.replace(
+            again,
+            notes=(note + (f" ({reason})" if reason else ""), *again.notes),
+            seconds=result.seconds + again.seconds,
+        )
+        return again, await self._rejected_like(recall, again.text)
+
+    async def _learned_from(
+        self, draft_id: int, recall: Recall | None, rejected: Match | None
+    ) -> None:
         """Record which banked replies the draft was shown, and the rejected draft it is
         close to (its card says so, with the reason)."""
         if self._bank is None or recall is None:
             return
         try:
-            rejected: Match | None = None
-            if text:
-                rejected = await self._bank.rejected_like(recall, text)
             await self._bank.record(draft_id, recall, rejected)
         except Exception:
             log.exception("could not record what draft %d learned from", draft_id)
@@ -423,6 +482,7 @@ class Pipeline:
         decision: Decision,
         result: DraftResult,
         recall: Recall | None = None,
+        rejected: Match | None = None,
     ) -> None:
         draft = await self._store.add_draft(
             message_id=stored.id,
@@ -434,7 +494,7 @@ class Pipeline:
         )
         if (draft.text, draft.model) != (result.text, result.model):
             return  # a moderator took over while the model wrote: theirs stands
-        await self._learned_from(draft.id, recall, result.text)
+        await self._learned_from(draft.id, recall, rejected)
         if (
             decision.auto_send
             and decision.action == Action.REPLY

@@ -128,6 +128,19 @@ def build_messages(brief: DraftBrief) -> list[ChatMessage]:
     for message, reply in [*brief.learned_examples, *brief.examples][:MAX_EXAMPLES]:
         messages += [ChatMessage("user", _member_block(message)), ChatMessage("assistant", reply)]
     messages.append(ChatMessage("user", user_prompt(brief)))
+    if brief.avoid:
+        draft, reason = brief.avoid
+        language = LANGUAGES.get(brief.language, brief.language)
+        messages += [
+            ChatMessage("assistant", draft),
+            ChatMessage(
+                "user",
+                "A moderator rejected a reply like that one to a similar message"
+                + (f" ({_inert(_clip(reason, 200))})" if reason else "")
+                + f". Write a new reply in {language} that avoids what was wrong with it "
+                "and follows the rules. Write only the reply.",
+            ),
+        ]
     return messages
 
 

@@ -23,3 +23,13 @@ def test_words_of_a_banked_example_are_not_borrowed_but_a_policy_examples_are() 
     policy = brief(asked, examples=(KOBO,))
     assert not [f for f in sentence_findings(SENTENCE, 0, learned) if f.rule == "borrowed"]
     assert [f for f in sentence_findings(SENTENCE, 0, policy) if f.rule == "borrowed"]
+
+
+def test_a_draft_like_a_rejected_one_is_asked_again_with_the_moderators_reason() -> None:
+    rejected = "Look in the settings."
+    b = brief("how do I export my notes?", avoid=(rejected, "too vague: give the menu path"))
+    *_, said, asked = build_messages(b)
+    assert (said.role, said.content) == ("assistant", rejected)
+    assert asked.role == "user" and "(too vague: give the menu path)" in asked.content
+    assert "in English" in asked.content
+    assert build_messages(brief("how do I export my notes?"))[-1].role == "user"

@@ -4,12 +4,15 @@ draft warns the next one like it, and an admin's ``forget`` takes all of it back
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.domain import DraftBrief
 from bot.store import replies
+from models.base import DraftResult
 from tests.builders import make_message
 from tests.learning.doubles import RecordingDrafter, WordEncoder
 from tests.slack_approval.harness import Env, card_text, running_env
@@ -65,18 +68,55 @@ async def test_a_reply_to_another_kind_of_message_is_not_an_example(
     assert drafter.briefs[-1].learned_examples == ()
 
 
-async def test_a_draft_like_a_rejected_one_is_flagged_with_the_reason(
+async def test_a_draft_like_a_rejected_one_is_regenerated_and_still_flagged_if_alike(
     env: tuple[Env, RecordingDrafter],
 ) -> None:
-    e, _ = env
+    e, drafter = env
     first = await ask(e, FIRST, "maya")
+    assert drafter.briefs[-1].avoid == ()
     assert await e.submit("reject", first, "too vague: give the menu path") == 200
     await e.drain()
+    briefs = len(drafter.briefs)
     second = await ask(e, SIMILAR, "noor")
+    # Drafted twice: the second time the model is shown its draft and the moderator's reason.
+    assert len(drafter.briefs) == briefs + 2
+    last = drafter.briefs[-1]
+    draft, reason = last.avoid
+    assert reason == "too vague: give the menu path"
+    assert draft == (await e.app.store.draft(first)).text
+    # This drafter writes the same reply again: the card still warns, with the reason.
     uses = await replies.uses_of(e.app.store.db, second)
     assert [u.kind for u in uses] == ["rejected"]
     cards = card_text(e)
     assert "Close to a draft" in cards and "too vague: give the menu path" in cards
+    assert "regenerated once: close to a draft rejected by U_ANA" in cards
+
+
+class Rewording(RecordingDrafter):
+    """Writes another reply when told what a moderator rejected."""
+
+    async def draft(self, brief: DraftBrief) -> DraftResult:
+        first = await super().draft(brief)
+        if not brief.avoid:
+            return first
+        return dataclasses.replace(first, text=EDITED, notes=("facts used: export",))
+
+
+async def test_a_regenerated_draft_unlike_the_rejected_one_is_not_flagged(
+    db_url: str,
+) -> None:
+    drafter = Rewording()
+    async with running_env(db_url, drafter=drafter, encoder=WordEncoder()) as e:
+        first = await ask(e, FIRST, "maya")
+        assert await e.submit("reject", first, "too vague: give the menu path") == 200
+        await e.drain()
+        second = await ask(e, SIMILAR, "noor")
+        assert (await e.app.store.draft(second)).text == EDITED
+        assert await replies.uses_of(e.app.store.db, second) == []
+        [pending] = [p for p in await e.app.store.pending_drafts() if p.draft.id == second]
+        assert pending.notes[0] == (
+            "regenerated once: close to a draft rejected by U_ANA (too vague: give the menu path)"
+        )
 
 
 async def test_forget_removes_the_banked_reply_and_its_use_in_prompts(
