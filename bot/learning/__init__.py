@@ -1,13 +1,21 @@
 """Tactline learns from its moderators: the replies they send and the drafts they reject teach
 the next drafts (``bank``), and their corrections of a message's label teach the classifier
-(``labels``). ``Learning`` is what the pipeline calls; nothing learned leaves the database
-except through ``tactline replies``, ``tactline learned`` and ``tactline policy learned``."""
+and set the tone of messages very close to a corrected one (``labels``). Nothing learned
+leaves the database except through ``tactline replies``, ``tactline learned`` and
+``tactline policy learned``."""
 
 from bot.learning.bank import MIN_SIMILARITY, Match, Recall, ReplyBank, TextEncoder
-from bot.learning.labels import corrected, export_intents, learned_intents
+from bot.learning.labels import (
+    TONE_SIMILARITY,
+    corrected,
+    export_intents,
+    learned_intents,
+    taught_tone,
+)
 
 __all__ = [
     "MIN_SIMILARITY",
+    "TONE_SIMILARITY",
     "Match",
     "Recall",
     "ReplyBank",
@@ -15,4 +23,5 @@ __all__ = [
     "corrected",
     "export_intents",
     "learned_intents",
+    "taught_tone",
 ]

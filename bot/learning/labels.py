@@ -1,5 +1,6 @@
 """Label corrections put to work: a corrected classification, the policy's intents with the
-corrected messages as extra examples (what the classifier learns from), and the same as an
+corrected messages as extra examples (what the classifier learns from), the tone moderators
+gave a message applied to the messages very close to it, and the intents as an
 ``intents.toml`` an admin reviews and merges."""
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ import dataclasses
 import json
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.domain import Classification, Flag, IntentSpec
 from bot.policy import Policy
 from bot.policy.loader import LANGUAGE_NAMES
@@ -15,6 +19,10 @@ from bot.store.learned import Learned, latest
 
 TOXIC_FLOOR = 0.9  # a message a moderator marks toxic is called so however the model scored
 NOT_TOXIC_CEILING = 0.1
+# A message gets the tone a moderator gave another when their sentence embeddings are this
+# close (cosine): the same message reworded, not one on the same subject (those score 0.6 to
+# 0.8). The tone heads are trained, not taught: a correction covers its near-copies only.
+TONE_SIMILARITY = 0.9
 
 
 def corrected(c: Classification, field: str, value: str, author: str) -> Classification:
@@ -32,6 +40,28 @@ def corrected(c: Classification, field: str, value: str, author: str) -> Classif
             c, toxic=False, toxicity=min(c.toxicity, NOT_TOXIC_CEILING), flags=flags, model=model
         )
     return dataclasses.replace(c, flags=c.flags | {str(Flag.SARCASM)}, model=model)
+
+
+def taught_tone(
+    c: Classification,
+    vector: npt.NDArray[np.float32],
+    tones: Sequence[Learned],
+    tone_vectors: npt.NDArray[np.float32],
+) -> Classification:
+    """The classification with the tone a moderator gave the closest message they corrected
+    (``tones``, their text embedded as ``tone_vectors``; L2-normalised like ``vector``), in
+    the same language and at least ``TONE_SIMILARITY`` alike; unchanged without one."""
+    if not tones:
+        return c
+    scores = tone_vectors @ vector
+    for j in np.argsort(-scores, kind="stable"):
+        if scores[j] < TONE_SIMILARITY:
+            break
+        taught = tones[j].correction
+        if taught.language == c.language and taught.field == "tone":
+            now = corrected(c, "tone", taught.value, taught.author)
+            return dataclasses.replace(now, model=f"{c.model}; tone taught by {taught.author}")
+    return c
 
 
 def learned_intents(

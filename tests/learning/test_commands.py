@@ -4,6 +4,7 @@ was learned; ``tactline policy learned --export`` writes it as intents.toml the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,8 @@ async def _corrected(url: str) -> None:
             datetime.now(UTC),
         )
         await learned.add(store.db, correction)
+        tone = dataclasses.replace(correction, field="tone", value="toxic", previous="not_toxic")
+        await learned.add(store.db, tone)  # it sets the tone of near-copies of the message
     finally:
         await store.aclose()
 
@@ -55,7 +58,9 @@ def test_learned_list_export_and_forget(tmp_path: Path, capsys: pytest.CaptureFi
     cfg = write_config(tmp_path)
     asyncio.run(_corrected(f"sqlite+aiosqlite:///{tmp_path / 't.db'}"))
     assert main(["-c", str(cfg), "learned", "list"]) == 0
-    assert "question → bug_report by U_ANA" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "intent: question → bug_report by U_ANA" in listed
+    assert "tone: not_toxic → toxic by U_ANA" in listed
 
     exported = tmp_path / "intents.toml"
     assert main(["-c", str(cfg), "policy", "learned", "--export", str(exported)]) == 0
@@ -65,6 +70,7 @@ def test_learned_list_export_and_forget(tmp_path: Path, capsys: pytest.CaptureFi
     assert "zorblax wobbles sideways" in bug.examples["en"]
 
     assert main(["-c", str(cfg), "learned", "forget", "1"]) == 0
+    assert main(["-c", str(cfg), "learned", "forget", "2"]) == 0
     assert main(["-c", str(cfg), "learned", "list"]) == 0
     assert "no corrections yet" in capsys.readouterr().out
 

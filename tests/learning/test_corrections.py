@@ -3,17 +3,22 @@ new card when its route changes), teaches the classifier, and exports as policy 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bot.learning import export_intents
+from bot.domain import Classification, Sentiment
+from bot.learning import export_intents, taught_tone
 from bot.policy import load_policy
 from bot.store import cards as card_store
 from bot.store import learned
+from bot.store.learned import Correction, Learned
 from tests.builders import make_message
 from tests.learning.doubles import ExampleClassifier, RecordingDrafter, WordEncoder
 from tests.policy.helpers import policy_copy
@@ -92,3 +97,46 @@ async def test_export_writes_intents_toml_the_policy_loads(env: Env, tmp_path: P
     assert THREAT in bug.examples["en"]
     assert "# learned from U_ANA" in exported
     shutil.rmtree(target)
+
+
+async def test_a_tone_correction_sets_the_tone_of_a_near_copy_only(env: Env) -> None:
+    assert await env.fake.inject(make_message(THREAT, author="maya"))
+    await env.drain()
+    message_id, _, _ = await stored_of(env, THREAT)
+    await corrected(env, message_id, "tone:toxic")
+
+    near_copy = THREAT + " today"  # the same words and one more: 0.91 alike
+    for text, author in ((near_copy, "noor"), (LIKE_IT, "sam")):
+        assert await env.fake.inject(make_message(text, author=author))
+        await env.drain()
+    [copy] = [m for m in await env.app.store.messages(range(1, 50)) if m.message.text == near_copy]
+    [other] = [m for m in await env.app.store.messages(range(1, 50)) if m.message.text == LIKE_IT]
+    assert copy.classification is not None and other.classification is not None
+    assert copy.classification.toxic and copy.classification.toxicity >= 0.9
+    assert copy.classification.model == "test-examples; tone taught by U_ANA"
+    assert not other.classification.toxic  # on the same subject, but not the same message
+    assert copy.urgent and not other.urgent  # decided as toxic: the team is alerted at once
+
+
+def test_a_taught_tone_needs_the_same_language_and_a_near_copy() -> None:
+    base = Classification(
+        language="en",
+        intent="question",
+        sentiment=Sentiment.NEUTRAL,
+        toxic=True,
+        toxicity=0.8,
+        flags=frozenset({"hate"}),
+        confidence=0.9,
+        model="m",
+    )
+    tone = Correction(1, "x", "en", "tone", "not_toxic", "toxic", "U_BEN", "v1", datetime.now(UTC))
+    tones = [Learned(1, tone)]
+    theirs = np.array([[1.0, 0.0]], dtype=np.float32)
+    near = np.array([0.95, np.sqrt(1 - 0.95**2)], dtype=np.float32)
+    far = np.array([0.85, np.sqrt(1 - 0.85**2)], dtype=np.float32)
+    taught = taught_tone(base, near, tones, theirs)
+    assert (taught.toxic, taught.flags, taught.toxicity) == (False, frozenset(), 0.1)
+    assert taught_tone(base, far, tones, theirs) == base
+    french = dataclasses.replace(base, language="fr")
+    assert taught_tone(french, near, tones, theirs) == french
+    assert taught_tone(base, near, [], theirs[:0]) == base
