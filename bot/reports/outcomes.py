@@ -34,8 +34,8 @@ WINDOW = timedelta(days=3)
 COMPLAINING = ("complaint", "bug_report")
 SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
 RESOLUTIONS = (
-    "thanked or confirmed",
-    "repeated the complaint",
+    "thanked/confirmed",
+    "repeated complaint",
     "went quiet",
     "wrote again",
     "too early",
@@ -146,7 +146,7 @@ class Figures:
 
     def resolved_share(self) -> float | None:
         known = self.decided
-        return self.resolutions["thanked or confirmed"] / known if known else None
+        return self.resolutions["thanked/confirmed"] / known if known else None
 
 
 @dataclass
@@ -214,9 +214,9 @@ def _present(reactions: Iterable[Row]) -> set[tuple[str, str]]:
 
 def _resolution(kinds: list[str], wrote: bool, over: bool) -> str:
     if kinds and kinds[-1] in ("thanks", "confirmation"):
-        return "thanked or confirmed"
+        return "thanked/confirmed"
     if "complaint" in kinds:
-        return "repeated the complaint"
+        return "repeated complaint"
     if not wrote:
         return "went quiet" if over else "too early"
     return "wrote again"
@@ -291,7 +291,7 @@ def figures_row(dimension: str, key: str, f: Figures) -> Row:
         "mean_sentiment_change": _round(f.mean_sentiment_change),
         "thanked": f.thanked,
         "thanks_share": _round(f.thanks_share),
-        **{r.replace(" ", "_"): f.resolutions[r] for r in RESOLUTIONS},
+        **{re.sub(r"\W+", "_", r): f.resolutions[r] for r in RESOLUTIONS},
         "reactions": f.reactions,
         "replies_with_reactions": f.with_reactions,
         "reactors": f.reactors,

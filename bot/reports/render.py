@@ -162,6 +162,7 @@ table {{ border-collapse: collapse; }} td, th {{ padding: 3px 10px; border-botto
 text-align: left; }} .note {{ color: #666; font-size: 12px; }}
 .topics td {{ vertical-align: top; }} .topics .ex {{ font-size: 12px; color: #444; }}
 .callouts li {{ color: #a33; }}
+table.outcomes {{ font-size: 12px; margin: 8px 0 16px; }}
 </style></head><body>
 <h1>{escape(title)}</h1><p>{escape(period)}</p>
 {"".join(sections)}
@@ -409,15 +410,39 @@ def _change(v: float | None) -> str:
     return "–" if v is None else f"{v:+.2f}"
 
 
-def _outcome_row(dimension: str, key: str, f: Figures) -> str:
-    resolved = ", ".join(f"{k} {f.resolutions[k]}" for k in RESOLUTIONS if f.resolutions[k])
+def _engagement_row(dimension: str, key: str, f: Figures) -> str:
     return (
         f"<tr><td>{escape(dimension)}</td><td>{escape(key)}</td><td>{f.replies}</td>"
-        f"<td>{_pct(f.engaged_share)} ({f.answered}/{f.reacted}/{f.continued})</td>"
-        f"<td>{f.wrote_again}</td><td>{_change(f.mean_sentiment_change)}</td>"
-        f"<td>{_pct(f.thanks_share)}</td><td>{escape(resolved or '–')}</td>"
-        f"<td>{f.reactions} on {f.with_reactions} ({f.reactors} people)</td></tr>"
+        f"<td>{_pct(f.engaged_share)}</td><td>{f.answered}</td><td>{f.reacted}</td>"
+        f"<td>{f.continued}</td><td>{f.wrote_again}</td>"
+        f"<td>{_change(f.mean_sentiment_change)}</td><td>{_pct(f.thanks_share)}</td></tr>"
     )
+
+
+def _resolution_row(dimension: str, key: str, f: Figures) -> str:
+    counts = "".join(f"<td>{f.resolutions[k]}</td>" for k in RESOLUTIONS)
+    return (
+        f"<tr><td>{escape(dimension)}</td><td>{escape(key)}</td>{counts}"
+        f"<td>{f.reactions}</td><td>{f.with_reactions}</td><td>{f.reactors}</td></tr>"
+    )
+
+
+def _outcome_tables(o: Outcomes) -> list[str]:
+    """Two tables, each fit for the page: engagement and satisfaction; resolution and
+    reactions; one row per platform, intent and group."""
+    keyed = [(d, k, fig) for d in DIMENSIONS for k, fig in sorted(o.by[d].items())]
+    heads = "".join(f"<th>{escape(k)}</th>" for k in RESOLUTIONS)
+    return [
+        "<table class='outcomes'><thead><tr><th>by</th><th></th><th>replies</th>"
+        "<th>engaged</th><th>answered</th><th>reacted</th><th>continued</th>"
+        "<th>wrote again</th><th>tone change</th><th>thanked</th></tr></thead><tbody>"
+        + "".join(_engagement_row(*row) for row in keyed)
+        + "</tbody></table>",
+        f"<table class='outcomes'><thead><tr><th>by</th><th></th>{heads}<th>reactions</th>"
+        "<th>replies with one</th><th>people</th></tr></thead><tbody>"
+        + "".join(_resolution_row(*row) for row in keyed)
+        + "</tbody></table>",
+    ]
 
 
 def _outcomes_section(o: Outcomes | None) -> list[str]:
@@ -429,21 +454,19 @@ def _outcomes_section(o: Outcomes | None) -> list[str]:
     if not o.replies:
         return [*head, "<p>No reply was posted to this period's messages.</p>"]
     f, days = o.overall, o.window.days
+    replies = "reply" if f.replies == 1 else "replies"
     by_platform = o.by["platform"]
     intents = sorted(o.by["intent"])
     resolution = {
         k: [float(o.by["intent"][i].resolutions[k]) for i in intents] for k in RESOLUTIONS
     }
-    rows = "".join(
-        _outcome_row(dim, key, fig) for dim in DIMENSIONS for key, fig in sorted(o.by[dim].items())
-    )
     return [
         *head,
         "<p class='note'>Measured only from what Tactline sees: the member's later messages "
         "and the reactions the platforms report on our replies. These are correlations, not "
         "causes: a member who went quiet may have given up, one who thanked us may have "
         "solved it alone.</p>",
-        f"<p>Of {_n(f.replies, 'reply')} posted, {f.engaged} ({_pct(f.engaged_share)}) were "
+        f"<p>Of {f.replies} {replies} posted, {f.engaged} ({_pct(f.engaged_share)}) were "
         f"engaged with within {days} days: {f.answered} answered by the member, {f.reacted} "
         f"reacted to by them, {f.continued} followed by more from them in the conversation. "
         f"{_n(f.wrote_again, 'member')} wrote again within {days} days: their tone moved by "
@@ -451,7 +474,11 @@ def _outcomes_section(o: Outcomes | None) -> list[str]:
         f"and {_pct(f.thanks_share)} thanked us. Resolution, by the member's last word in the "
         "conversation: "
         + escape(", ".join(f"{k} {f.resolutions[k]}" for k in RESOLUTIONS))
-        + ".</p>",
+        + ". <span class='note'>Thanked/confirmed: their last word there thanks us or says it "
+        "works; repeated complaint: they complained again (a complaint or bug report, a "
+        "negative tone, or words such as 'still' or 'toujours'); went quiet: nothing more "
+        f"from them within {days} days; too early: posted less than {days} days before the "
+        "end of the period.</span></p>",
         f"<p>Visibility: {_n(f.reactions, 'reaction')} on {f.with_reactions} of our replies, "
         f"from {f.reactors} {'person' if f.reactors == 1 else 'people'} (counted per reply). "
         "Discord, Telegram and Slack do not tell a bot how many people saw a message, so no "
@@ -466,8 +493,5 @@ def _outcomes_section(o: Outcomes | None) -> list[str]:
             "Reactions on our replies by platform",
             {k: float(v.reactions) for k, v in sorted(by_platform.items())},
         ),
-        "<table class='outcomes'><thead><tr><th>by</th><th></th><th>replies</th>"
-        "<th>engaged (answered/reacted/continued)</th><th>wrote again</th>"
-        "<th>tone change</th><th>thanked</th><th>resolution</th><th>reactions</th></tr>"
-        f"</thead><tbody>{rows}</tbody></table>",
+        *_outcome_tables(o),
     ]

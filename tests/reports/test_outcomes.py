@@ -205,7 +205,7 @@ async def test_satisfaction_and_resolution_from_a_follow_up_thanks(history: Hist
     assert (tg.answered, tg.continued, tg.wrote_again, tg.thanked) == (1, 1, 1, 1)
     assert tg.mean_sentiment_change == 2.0  # negative complaint, then positive thanks
     assert tg.thanks_share == 1.0
-    assert tg.resolutions == {"thanked or confirmed": 1}
+    assert tg.resolutions == {"thanked/confirmed": 1}
     assert o.by["intent"]["complaint"].resolved_share() == 1.0
 
 
@@ -214,9 +214,9 @@ async def test_resolution_from_a_repeated_complaint(history: History) -> None:
     assert o is not None
     slack = o.by["platform"]["slack"]
     assert (slack.answered, slack.continued, slack.wrote_again, slack.thanked) == (1, 1, 1, 0)
-    assert slack.resolutions == {"repeated the complaint": 1}
+    assert slack.resolutions == {"repeated complaint": 1}
     assert slack.mean_sentiment_change == 0.0
-    assert o.by["group"]["product"].resolutions == {"repeated the complaint": 1}
+    assert o.by["group"]["product"].resolutions == {"repeated complaint": 1}
     # the Discord reply had no word after it: too early now, quiet once the window is over
     assert o.by["platform"]["discord"].resolutions == {"too early": 1}
     later = (await _report(history, days=4)).outcomes
@@ -235,14 +235,14 @@ async def test_outcomes_in_html_and_csv(history: History, tmp_path: Path) -> Non
     with (tmp_path / "outcomes.csv").open(newline="", encoding="utf-8") as f:
         rows = {(row["dimension"], row["key"]): row for row in csv.DictReader(f)}
     assert rows[("all", "all")]["replies"] == "3"
-    assert rows[("platform", "telegram")]["thanked_or_confirmed"] == "1"
-    assert rows[("platform", "slack")]["repeated_the_complaint"] == "1"
+    assert rows[("platform", "telegram")]["thanked_confirmed"] == "1"
+    assert rows[("platform", "slack")]["repeated_complaint"] == "1"
     assert rows[("platform", "discord")]["reactions"] == "2"
     with (tmp_path / "outcome_replies.csv").open(newline="", encoding="utf-8") as f:
         replies = list(csv.DictReader(f))
     assert sorted(row["resolution"] for row in replies) == [
-        "repeated the complaint",
-        "thanked or confirmed",
+        "repeated complaint",
+        "thanked/confirmed",
         "too early",
     ]
 
