@@ -80,7 +80,7 @@ async def record_reaction(db: Database, r: NewReaction) -> bool:
         outbox_id = await _our_post(conn, r)
         if outbox_id is None:
             return False
-        res = await conn.execute(
+        kept = await conn.execute(
             insert(conn, t.reactions)
             .values(
                 outbox_id=outbox_id,
@@ -104,8 +104,9 @@ async def record_reaction(db: Database, r: NewReaction) -> bool:
                     "at",
                 ]
             )
+            .returning(rc.id)  # rowcount is not reliable here (-1 with psycopg)
         )
-    return bool(res.rowcount)
+        return kept.scalar_one_or_none() is not None
 
 
 async def _dicts(conn: AsyncConnection, stmt: Select[Any]) -> Rows:

@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
 
 from adapters.base import Reaction, ReactionSink
+from adapters.telegram import TelegramAdapter
+from bot.config import TelegramAdapterConfig
 from bot.domain import ConversationRef, OutboundReply, Platform
 from tests.adapters.test_discord import HistorySink
 from tests.adapters.test_discord import adapter_for as discord_adapter_for
@@ -142,3 +145,31 @@ async def test_slack_reaction_events(slack: SlackServer) -> None:
     assert seen(sink) == [(ts, "U_MAYA", "thumbsup", False), (ts, "U_MAYA", "thumbsup", True)]
     assert sink.reactions[0].at == datetime(2023, 11, 14, 22, 15, 0, 200, tzinfo=UTC)
     assert [m.text for m in sink.accepted] == ["hi"]
+
+
+async def test_telegram_webhook_asks_for_reactions_and_passes_them_on(
+    telegram: TelegramServer,
+) -> None:
+    sink = ReactionsSink()
+    config = TelegramAdapterConfig(
+        enabled=True,
+        api_base_url=telegram.base_url,
+        mode="webhook",
+        webhook_url="https://example.invalid/telegram",
+        listen_port=0,
+    )
+    adapter = TelegramAdapter(config, token=telegram.token, webhook_secret="s3cret")
+    await adapter.start(sink)
+    try:
+        update = telegram.react(5000, "🔥")
+        async with aiohttp.ClientSession() as http:
+            answer = await http.post(
+                f"http://127.0.0.1:{adapter.webhook_port}/telegram",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+            )
+    finally:
+        await adapter.stop()
+    [(_, args)] = [c for c in telegram.calls if c[0] == "setWebhook"]
+    assert "message_reaction" in args["allowed_updates"]
+    assert answer.status == 200 and seen(sink) == [("5000", "42", "🔥", False)]

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, select
 
 from adapters.base import Adapter, Reaction
 from adapters.slack import SlackCommunityAdapter
@@ -29,8 +30,11 @@ from bot.domain import (
     Verdict,
 )
 from bot.reports.metrics import Report, build_report
+from bot.reports.outcomes import reading
 from bot.reports.render import to_html, write_csv
 from bot.store import Store, open_store
+from bot.store import schema as t
+from bot.store.outcomes import NewReaction
 from tests.adapters.test_discord import adapter_for as discord_adapter
 from tests.adapters.test_slack_community import SECRET, post_event
 from tests.adapters.test_slack_community import message as slack_message
@@ -266,3 +270,82 @@ async def test_outcome_charts_render_in_a_browser(history: History, tmp_path: Pa
     assert engaged["width"] > 300 and engaged["marks"] == 3
     assert charts["Resolution by intent (replies)"]["marks"] == 3
     assert charts["Reactions on our replies by platform"]["marks"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "tone", "expected"),
+    [
+        ("Thanks, it works now!", "praise", "positive", "thanks"),
+        ("Merci beaucoup !", None, None, "thanks"),
+        ("Ça marche maintenant", "feedback", "neutral", "confirmation"),
+        ("ok, fixed", None, "neutral", "confirmation"),
+        ("Thanks, but it's still broken", "feedback", "neutral", "complaint"),
+        ("Toujours le même problème", None, None, "complaint"),
+        ("It doesn't work", "question", "neutral", "complaint"),
+        ("Where is the export button?", "question", "neutral", "other"),
+        ("This is useless", "complaint", "negative", "complaint"),
+    ],
+)
+def test_how_a_later_message_is_read(
+    text: str, intent: str | None, tone: str | None, expected: str
+) -> None:
+    assert reading(text, intent, tone) == expected
+
+
+async def test_only_reactions_on_our_replies_are_kept_once(store: Store) -> None:
+    async with store.begin() as conn:
+        await conn.execute(
+            insert(t.messages).values(
+                id=1,
+                platform="telegram",
+                channel_id="-100",
+                platform_message_id="7",
+                author_id="42",
+                author_name="maya",
+                author_is_bot=False,
+                text="hi",
+                sent_at=datetime.now(UTC),
+                received_at=datetime.now(UTC),
+                raw={},
+            )
+        )
+        await conn.execute(
+            insert(t.drafts).values(
+                id=1,
+                message_id=1,
+                version=1,
+                text="hello",
+                status="posted",
+                group="g",
+                model="m",
+                notes=[],
+                created_at=datetime.now(UTC),
+            )
+        )
+        await conn.execute(
+            insert(t.outbox).values(
+                draft_id=1,
+                idempotency_key="k1",
+                platform="telegram",
+                conversation={"platform": "telegram", "channel_id": "-100"},
+                text="hello",
+                status="sent",
+                attempts=1,
+                receipt={"platform_message_ids": ["80", "81"], "permalink": None},
+                created_at=datetime.now(UTC),
+                sent_at=datetime.now(UTC),
+            )
+        )
+    at = datetime.now(UTC)
+
+    def on(message_id: str, channel: str = "-100") -> NewReaction:
+        return NewReaction(Platform.TELEGRAM, channel, message_id, "42", "👍", at)
+
+    assert await store.record_reaction(on("81"))  # the second part of our reply
+    assert not await store.record_reaction(on("81"))  # redelivered
+    assert not await store.record_reaction(on("7"))  # the member's own message
+    assert not await store.record_reaction(on("8"))  # a prefix of ours is not ours
+    assert not await store.record_reaction(on("80", channel="-200"))  # another chat
+    async with store.connect() as conn:
+        kept = (await conn.execute(select(t.reactions.c.platform_message_id))).scalars().all()
+    assert kept == ["81"]
