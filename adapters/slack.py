@@ -196,7 +196,9 @@ class SlackCommunityAdapter:
         self._socket: Any = None
         self.bolt.middleware(self._store_first)
         self.bolt.event("message")(self._ack_only)
-        for kind in REACTION_EVENTS:  # needs the reactions:read scope and these events
+        # Reactions need the reactions:read scope and these bot events (docs/slack-community.md);
+        # the manifest (bot/golive/manifest.py) does not list them yet.
+        for kind in REACTION_EVENTS:
             self.bolt.event(kind)(self._ack_only)
 
     def _text(self, exc: BaseException) -> str:
@@ -334,7 +336,9 @@ class SlackCommunityAdapter:
         assert self._sink is not None
         reaction = parse_reaction(event)
         if reaction is not None:
-            await self._reacted(reaction)
+            author = event.get("item_user")  # who wrote the message reacted to
+            if not (isinstance(author, str) and author and author != self._bot_user):
+                await self._reacted(reaction)  # on ours (or Slack did not say whose)
             return
         parsed = parse_event(event)
         if parsed is None:

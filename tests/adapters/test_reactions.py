@@ -139,6 +139,8 @@ async def test_slack_reaction_events(slack: SlackServer) -> None:
         assert await post_event(adapter, reaction("reaction_removed", "U_MAYA", ts), "Ev3") == 200
         file = reaction("reaction_added", "U_MAYA", ts, item_type="file")
         assert await post_event(adapter, file, "Ev4") == 200
+        theirs = {**reaction("reaction_added", "U_SAM", ts), "item_user": "U_MAYA"}
+        assert await post_event(adapter, theirs, "Ev6") == 200  # on a member's message
         assert await post_event(adapter, message("hi"), "Ev5") == 200
     finally:
         await adapter.stop()
