@@ -86,6 +86,40 @@ class DeadLetterSink(MessageSink, Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """How many members a channel (or thread) had when Tactline posted there, as the
+    platform says: the visibility the report can show without inventing views."""
+
+    platform: Platform
+    channel_id: str
+    members: int
+    at: datetime
+
+
+@runtime_checkable
+class AudienceSink(MessageSink, Protocol):
+    """A sink that keeps channel member counts; an adapter whose sink has none drops them."""
+
+    async def audience(self, audience: Audience) -> None: ...
+
+
+async def tell_audience(sink: MessageSink | None, audience: Audience) -> None:
+    """Hand a member count to ``sink`` when it keeps them. Never raises: a count is a
+    measure, and the reply it goes with is posted already."""
+    if not isinstance(sink, AudienceSink):
+        return
+    try:
+        await sink.audience(audience)
+    except Exception as exc:
+        logging.getLogger("adapters").warning(
+            "%s: the member count of %s was not kept (%s)",
+            audience.platform.value,
+            audience.channel_id,
+            exc.__class__.__name__,
+        )
+
+
 @runtime_checkable
 class ReactionSink(MessageSink, Protocol):
     """A sink that keeps reactions on Tactline's replies (``reacted``: True if kept). An

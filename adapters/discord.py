@@ -30,12 +30,14 @@ import yarl
 
 from adapters.base import (
     AdapterHealth,
+    Audience,
     MessageSink,
     PayloadInvalid,
     Reaction,
     SourceChange,
     pass_on,
     set_aside,
+    tell_audience,
 )
 from adapters.split import LIMITS, split_text
 from bot.config import PlatformAdapterConfig
@@ -595,7 +597,20 @@ class DiscordAdapter:
             except (discord.RateLimited, discord.HTTPException, TimeoutError, OSError) as exc:
                 raise self._send_error(exc, parts_sent=len(ids)) from None
             ids.append(str(sent.id))
+        await self._tell_audience(channel)
         return DeliveryReceipt(Platform.DISCORD, tuple(ids), datetime.now(UTC), permalink=None)
+
+    async def _tell_audience(self, channel: Any) -> None:
+        """The members who can see the reply, from discord.py's cache (no request): a
+        thread's members (Discord counts them up to 50), else the server's."""
+        members: int | None = (
+            channel.member_count
+            if isinstance(channel, discord.Thread)
+            else getattr(getattr(channel, "guild", None), "member_count", None)
+        )
+        if isinstance(members, int):
+            audience = Audience(Platform.DISCORD, str(channel.id), members, datetime.now(UTC))
+            await tell_audience(self._sink, audience)
 
     def _send_error(self, exc: Exception, *, parts_sent: int) -> Exception:
         """What a failed post means for the outbox: retry later, give up, or ask first."""

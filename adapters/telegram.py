@@ -48,6 +48,7 @@ from telegram.error import (
 
 from adapters.base import (
     AdapterHealth,
+    Audience,
     DeadLetterSink,
     MessageSink,
     PayloadInvalid,
@@ -55,6 +56,7 @@ from adapters.base import (
     SourceChange,
     pass_on,
     set_aside,
+    tell_audience,
 )
 from adapters.split import LIMITS, split_text
 from bot.config import PlatformAdapterConfig
@@ -606,7 +608,20 @@ class TelegramAdapter:
                     ) from None
                 raise DeliveryFailed(f"telegram unreachable: {self._text(exc)}") from None
             ids.append(str(sent.message_id))
+        await self._tell_audience(ref.channel_id)
         return DeliveryReceipt(Platform.TELEGRAM, tuple(ids), datetime.now(UTC))
+
+    async def _tell_audience(self, chat_id: str) -> None:
+        """The chat's member count (``getChatMemberCount``), once the reply is out; a failure
+        only loses the count."""
+        try:
+            members = await self.bot.get_chat_member_count(chat_id=int(chat_id))
+        except Exception as exc:  # the reply is posted: nothing here may fail the delivery
+            log.info("telegram: no member count for chat %s (%s)", chat_id, self._text(exc))
+            return
+        if isinstance(members, int):
+            audience = Audience(Platform.TELEGRAM, chat_id, members, datetime.now(UTC))
+            await tell_audience(self._sink, audience)
 
     async def find_sent(self, reply: OutboundReply) -> DeliveryReceipt | None:
         raise DeliveryFailed(

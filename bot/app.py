@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TypedDict, Unpack
 
-from adapters.base import Adapter, Reaction
+from adapters.base import Adapter, Audience, Reaction
 from bot.approval import (
     ApprovalChannel,
     ApprovalContext,
@@ -42,7 +42,7 @@ from bot.pipeline import (
     Pipeline,
 )
 from bot.policy import Policy, PolicyErrors, PolicyWatcher
-from bot.store.outcomes import NewReaction
+from bot.store.outcomes import NewAudience, NewReaction
 from bot.store.store import Store, open_store
 from bot.supervisor import AdapterSupervisor, Supervision
 from bot.worker import Worker
@@ -100,6 +100,11 @@ class StoreSink:
                 reaction.removed,
             )
         )
+
+    async def audience(self, audience: Audience) -> None:
+        """Keep how many members a channel we posted in had (visibility in the report)."""
+        a = audience
+        await self._store.record_audience(NewAudience(a.platform, a.channel_id, a.members, a.at))
 
 
 def default_classifier_factory(config: Config) -> ClassifierFactory:

@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.base import Reaction
+from adapters.base import Audience, Reaction
 from bot.app import App
 from bot.domain import InboundMessage, Platform
 from bot.every import run_every
@@ -46,6 +46,9 @@ class RuntimeSink:
 
     async def reacted(self, reaction: Reaction) -> bool:
         return await self._app.sink.reacted(reaction)
+
+    async def audience(self, audience: Audience) -> None:
+        await self._app.sink.audience(audience)
 
     async def dead_letter(
         self, platform: Platform, ref: str, payload: dict[str, Any], reason: str, tries: int

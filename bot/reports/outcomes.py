@@ -14,7 +14,9 @@ For each reply posted to a message of the period:
   they repeated the complaint; or it went quiet (nothing from them within the window); or they
   wrote again with neither; or it is too early to say (the window is not over);
 - *visibility*: the reactions on the reply that are still there, and how many people put
-  them. No platform tells a bot how many people saw a message: nothing is shown for views.
+  them; the member count of the channel it was posted in, where the platform gives it
+  (Telegram: the chat's members; Discord: the server's, or a thread's up to 50). No platform
+  tells a bot how many people saw a message: nothing is shown for views.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,6 +90,7 @@ class ReplyOutcome:
     sentiment_change: float | None  # next message's tone minus the answered one's
     thanked: bool  # that next message thanks us
     resolution: str  # one of RESOLUTIONS
+    audience: int | None = None  # members of the channel it was posted in, if known
 
     @property
     def engaged(self) -> bool:
@@ -110,6 +113,7 @@ class Figures:
     reactions: int = 0
     with_reactions: int = 0
     reactors: int = 0
+    audiences: list[int] = field(default_factory=list)
 
     def add(self, o: ReplyOutcome) -> None:
         self.replies += 1
@@ -126,6 +130,8 @@ class Figures:
         self.reactions += o.reactions
         self.with_reactions += o.reactions > 0
         self.reactors += o.reactors
+        if o.audience is not None:
+            self.audiences.append(o.audience)
 
     @property
     def engaged_share(self) -> float | None:
@@ -138,6 +144,10 @@ class Figures:
     @property
     def mean_sentiment_change(self) -> float | None:
         return statistics.fmean(self.sentiment_changes) if self.sentiment_changes else None
+
+    @property
+    def median_audience(self) -> float | None:
+        return statistics.median(self.audiences) if self.audiences else None
 
     @property
     def decided(self) -> int:
@@ -222,6 +232,16 @@ def _resolution(kinds: list[str], wrote: bool, over: bool) -> str:
     return "wrote again"
 
 
+def _audience(reply: Row, audiences: Iterable[Row]) -> int | None:
+    """The member count of the reply's channel recorded nearest to when it was posted."""
+    counts = [
+        (abs((a["at"] - reply["posted_at"]).total_seconds()), int(a["members"]))
+        for a in audiences
+        if a["platform"] == reply["platform"] and a["channel_id"] == reply["channel_id"]
+    ]
+    return min(counts)[1] if counts else None
+
+
 def outcome_of(reply: Row, later: list[Row], reactions: list[Row], until: datetime) -> ReplyOutcome:
     """One reply's outcome from the member's later messages and the reactions on it."""
     mine = _in_window(reply, later, until)
@@ -265,7 +285,10 @@ def compute(rows: OutcomeRows, until: datetime) -> Outcomes:
         "group": lambda x: x.group,
     }
     for reply in rows.replies:
-        one = outcome_of(reply, rows.later, reactions[reply["outbox_id"]], until)
+        one = replace(
+            outcome_of(reply, rows.later, reactions[reply["outbox_id"]], until),
+            audience=_audience(reply, rows.audiences),
+        )
         o.replies.append(one)
         o.overall.add(one)
         for dim, key in keys.items():
@@ -295,6 +318,8 @@ def figures_row(dimension: str, key: str, f: Figures) -> Row:
         "reactions": f.reactions,
         "replies_with_reactions": f.with_reactions,
         "reactors": f.reactors,
+        "replies_with_audience": len(f.audiences),
+        "median_audience": f.median_audience,
     }
 
 
@@ -321,6 +346,7 @@ def tables(o: Outcomes) -> dict[str, list[Row]]:
             "resolution": x.resolution,
             "reactions": x.reactions,
             "reactors": x.reactors,
+            "audience": x.audience,
         }
         for x in o.replies
     ]

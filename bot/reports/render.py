@@ -419,11 +419,17 @@ def _engagement_row(dimension: str, key: str, f: Figures) -> str:
     )
 
 
+def _members(f: Figures) -> str:
+    """The median member count of the channels replied in, where the platform gives it."""
+    return "–" if f.median_audience is None else f"{f.median_audience:g}"
+
+
 def _resolution_row(dimension: str, key: str, f: Figures) -> str:
     counts = "".join(f"<td>{f.resolutions[k]}</td>" for k in RESOLUTIONS)
     return (
         f"<tr><td>{escape(dimension)}</td><td>{escape(key)}</td>{counts}"
-        f"<td>{f.reactions}</td><td>{f.with_reactions}</td><td>{f.reactors}</td></tr>"
+        f"<td>{f.reactions}</td><td>{f.with_reactions}</td><td>{f.reactors}</td>"
+        f"<td>{_members(f)}</td></tr>"
     )
 
 
@@ -439,7 +445,7 @@ def _outcome_tables(o: Outcomes) -> list[str]:
         + "".join(_engagement_row(*row) for row in keyed)
         + "</tbody></table>",
         f"<table class='outcomes'><thead><tr><th>by</th><th></th>{heads}<th>reactions</th>"
-        "<th>replies with one</th><th>people</th></tr></thead><tbody>"
+        "<th>replies with one</th><th>people</th><th>audience</th></tr></thead><tbody>"
         + "".join(_resolution_row(*row) for row in keyed)
         + "</tbody></table>",
     ]
@@ -482,7 +488,10 @@ def _outcomes_section(o: Outcomes | None) -> list[str]:
         f"<p>Visibility: {_n(f.reactions, 'reaction')} on {f.with_reactions} of our replies, "
         f"from {f.reactors} {'person' if f.reactors == 1 else 'people'} (counted per reply). "
         "Discord, Telegram and Slack do not tell a bot how many people saw a message, so no "
-        "views are shown.</p>",
+        f"views are shown. Audience: {len(f.audiences)} of our replies were posted where the "
+        f"platform gave the member count, a median of {_members(f)} members (Telegram: the "
+        "chat's members; Discord: the server's, or a thread's, which Discord counts up to 50; "
+        "Slack: not asked, the community app has no channels:read scope).</p>",
         charts.hbars(
             "Replies engaged with, by platform (%)",
             {k: round(100 * (v.engaged_share or 0), 1) for k, v in sorted(by_platform.items())},

@@ -10,7 +10,7 @@ messages already; the report links them to our reply by thread and reply-to ids.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,13 +41,25 @@ class NewReaction:
 
 
 @dataclass(frozen=True, slots=True)
+class NewAudience:
+    """A channel (or thread) had ``members`` members at ``at``, as the platform said."""
+
+    platform: Platform
+    channel_id: str
+    members: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class OutcomeRows:
-    """Our replies to the period's messages, the members' messages after them, and the
-    reactions on those replies, up to the end of the period."""
+    """Our replies to the period's messages, the members' messages after them, the
+    reactions on those replies up to the end of the period, and the member counts of the
+    channels they were posted in."""
 
     replies: Rows
     later: Rows
     reactions: Rows
+    audiences: Rows = field(default_factory=list)
 
 
 async def _our_post(conn: AsyncConnection, r: NewReaction) -> int | None:
@@ -109,6 +121,18 @@ async def record_reaction(db: Database, r: NewReaction) -> bool:
         return kept.scalar_one_or_none() is not None
 
 
+async def record_audience(db: Database, a: NewAudience) -> None:
+    """Keep a channel's member count (one row per reply posted there)."""
+    if len(a.channel_id) > MAX_ID_CHARS or a.members < 0:
+        return
+    async with db.transaction() as conn:
+        await conn.execute(
+            t.audiences.insert().values(
+                platform=str(a.platform), channel_id=a.channel_id, members=a.members, at=a.at
+            )
+        )
+
+
 async def _dicts(conn: AsyncConnection, stmt: Select[Any]) -> Rows:
     return [dict(r._mapping) for r in await conn.execute(stmt)]
 
@@ -166,6 +190,15 @@ def _later(authors: Sequence[str], after: datetime, until: datetime) -> Select[A
     )
 
 
+def _audiences(channels: Sequence[str], until: datetime) -> Select[Any]:
+    au = t.audiences.c
+    return (
+        select(au.platform, au.channel_id, au.members, au.at)
+        .where(au.channel_id.in_(list(channels)), au.at < until)
+        .order_by(au.at, au.id)
+    )
+
+
 def _reactions(outbox_ids: Sequence[int], until: datetime) -> Select[Any]:
     return (
         select(rc.outbox_id, rc.platform_message_id, rc.user_id, rc.emoji, rc.removed, rc.at)
@@ -186,4 +219,6 @@ async def outcome_rows(db: Database, since: datetime, until: datetime) -> Outcom
         later = await _dicts(conn, _later(authors, first, until))
         ids = [row["outbox_id"] for row in replies]
         reactions = await _dicts(conn, _reactions(ids, until))
-    return OutcomeRows(replies, later, reactions)
+        channels = sorted({row["channel_id"] for row in replies})
+        audiences = await _dicts(conn, _audiences(channels, until))
+    return OutcomeRows(replies, later, reactions, audiences)

@@ -365,3 +365,14 @@ reactions = Table(  # reactions members put on our posted replies, as the platfo
     ),
     Index("ix_reactions_outbox", "outbox_id"),
 )
+
+audiences = Table(  # how many members a channel had when we posted there, where the platform says
+    "audiences",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("channel_id", String(128), nullable=False),  # a thread's id for a reply in a thread
+    Column("members", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_audiences_channel", "platform", "channel_id", "at"),
+)

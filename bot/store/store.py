@@ -43,7 +43,7 @@ from bot.store.database import Database, NotFound, StoreError, open_database
 from bot.store.jobs import ClaimedJob, JobRow
 from bot.store.messages import StoredMessage
 from bot.store.outbox import OutboxItem
-from bot.store.outcomes import NewReaction
+from bot.store.outcomes import NewAudience, NewReaction
 from bot.store.values import MAX_ID_CHARS, clean_text, utcnow
 
 
@@ -279,6 +279,10 @@ class Store:
         or the event was kept already (see :func:`outcomes.record_reaction`)."""
         return await outcomes.record_reaction(self.db, reaction)
 
+    async def record_audience(self, audience: NewAudience) -> None:
+        """Keep how many members a channel we posted in had, as its platform said."""
+        await outcomes.record_audience(self.db, audience)
+
     # -- status, audit, operations --------------------------------------------------------
 
     async def status_counts(self) -> dict[str, dict[str, int]]:
@@ -329,6 +333,7 @@ __all__ = [
     "ApprovalOutcome",
     "ClaimedJob",
     "JobRow",
+    "NewAudience",
     "NewReaction",
     "NotFound",
     "OutboxItem",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from adapters.base import Reaction, ReactionSink
+from adapters.base import Audience, AudienceSink, Reaction, ReactionSink
 from adapters.telegram import TelegramAdapter
 from bot.config import TelegramAdapterConfig
 from bot.domain import ConversationRef, OutboundReply, Platform
@@ -43,15 +43,20 @@ async def slack() -> AsyncIterator[SlackServer]:
 @dataclass
 class ReactionsSink(HistorySink):
     reactions: list[Reaction] = field(default_factory=list)
+    audiences: list[Audience] = field(default_factory=list)
 
     async def reacted(self, reaction: Reaction) -> bool:
         self.reactions.append(reaction)
         return True
 
+    async def audience(self, audience: Audience) -> None:
+        self.audiences.append(audience)
+
 
 def test_the_sinks_are_reaction_sinks() -> None:
-    assert isinstance(ReactionsSink(), ReactionSink)
+    assert isinstance(ReactionsSink(), ReactionSink) and isinstance(ReactionsSink(), AudienceSink)
     assert not isinstance(Sink(), ReactionSink)  # a sink without the place: dropped
+    assert not isinstance(Sink(), AudienceSink)
 
 
 def seen(sink: ReactionsSink) -> list[tuple[str, str, str, bool]]:
@@ -84,6 +89,8 @@ async def test_discord_reactions_on_our_messages() -> None:
     assert server._sessions["session-1"].intents & GUILD_MESSAGE_REACTIONS
     assert seen(sink) == [(ours["id"], "42", "👍", False), (ours["id"], "42", "👍", True)]
     assert all(r.platform == Platform.DISCORD and r.channel_id == "10" for r in sink.reactions)
+    [audience] = sink.audiences  # the server's members, from GUILD_CREATE, when we posted
+    assert (audience.platform, audience.channel_id, audience.members) == (Platform.DISCORD, "10", 2)
 
 
 async def test_telegram_asks_for_reactions_and_reads_them(telegram: TelegramServer) -> None:
@@ -107,6 +114,21 @@ async def test_telegram_asks_for_reactions_and_reads_them(telegram: TelegramServ
         ("5000", "42", "👍", True),
     ]
     assert {r.channel_id for r in sink.reactions} == {"-100200"}
+
+
+async def test_telegram_member_count_after_a_reply(telegram: TelegramServer) -> None:
+    sink = ReactionsSink()
+    adapter = adapter_for(telegram)
+    await adapter.start(sink)
+    try:
+        reply = OutboundReply(ConversationRef(Platform.TELEGRAM, "-100200"), "Hello!", "k1")
+        await adapter.send(reply)
+        telegram.fail("getChatMemberCount", 400, "Bad Request: chat not found")
+        receipt = await adapter.send(reply)  # a count that cannot be had loses only the count
+    finally:
+        await adapter.stop()
+    assert receipt.platform_message_ids and len(telegram.sent) == 2
+    assert [(a.channel_id, a.members) for a in sink.audiences] == [("-100200", 250)]
 
 
 async def test_telegram_without_reactions_asked_gets_none(telegram: TelegramServer) -> None:

@@ -202,6 +202,18 @@ async def test_engagement_from_a_reaction_on_our_reply(history: History) -> None
     assert o.by["intent"]["question"].engaged_share == 1.0
 
 
+async def test_visibility_where_the_platform_gives_it(history: History) -> None:
+    """Member counts recorded when each reply was posted: the Discord server's (2 in the
+    local server's GUILD_CREATE), the Telegram chat's (getChatMemberCount: 250); none for
+    Slack, which the community app is not allowed to ask."""
+    o = (await _report(history)).outcomes
+    assert o is not None
+    by = o.by["platform"]
+    assert (by["discord"].median_audience, by["telegram"].median_audience) == (2, 250)
+    assert by["slack"].audiences == [] and by["slack"].median_audience is None
+    assert o.overall.audiences == [2, 250]
+
+
 async def test_satisfaction_and_resolution_from_a_follow_up_thanks(history: History) -> None:
     o = (await _report(history)).outcomes
     assert o is not None
@@ -242,6 +254,8 @@ async def test_outcomes_in_html_and_csv(history: History, tmp_path: Path) -> Non
     assert rows[("platform", "telegram")]["thanked_confirmed"] == "1"
     assert rows[("platform", "slack")]["repeated_complaint"] == "1"
     assert rows[("platform", "discord")]["reactions"] == "2"
+    assert rows[("platform", "telegram")]["median_audience"] == "250"
+    assert rows[("platform", "slack")]["median_audience"] == ""
     with (tmp_path / "outcome_replies.csv").open(newline="", encoding="utf-8") as f:
         replies = list(csv.DictReader(f))
     assert sorted(row["resolution"] for row in replies) == [

@@ -47,6 +47,7 @@ class TelegramServer:
     _runner: web.AppRunner | None = None
     _new: asyncio.Event = field(default_factory=asyncio.Event)
     allowed_updates: list[str] | None = None  # the last list a client gave
+    member_count: int = 250  # getChatMemberCount, for every chat
 
     @property
     def base_url(self) -> str:
@@ -232,6 +233,9 @@ class TelegramServer:
         }
         self.sent.append({**args, "message_id": message["message_id"]})
         return message
+
+    async def _getChatMemberCount(self, args: dict[str, Any]) -> Any:
+        return self.member_count
 
     async def _setWebhook(self, args: dict[str, Any]) -> Any:
         return True

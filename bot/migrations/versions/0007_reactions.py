@@ -1,8 +1,9 @@
-"""reactions: what members put on our posted replies (engagement and amplification)
+"""reactions and audiences: what members put on our posted replies, and how many members the
+channels we posted in had (engagement, amplification and visibility)
 
 Discord, Telegram and Slack tell a bot when someone reacts to a message; the adapters record
-those on Tactline's own posted replies, so the report's outcomes of a reply are computed from
-stored data.
+those on Tactline's own posted replies, and the member count of the channel where the platform
+gives it, so the report's outcomes of a reply are computed from stored data.
 
 Revision ID: 0007
 Revises: 0006
@@ -49,8 +50,20 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_reactions_outbox", "reactions", ["outbox_id"])
+    op.create_table(
+        "audiences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("channel_id", sa.String(length=128), nullable=False),
+        sa.Column("members", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audiences")),
+    )
+    op.create_index("ix_audiences_channel", "audiences", ["platform", "channel_id", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audiences_channel", table_name="audiences")
+    op.drop_table("audiences")
     op.drop_index("ix_reactions_outbox", table_name="reactions")
     op.drop_table("reactions")
