@@ -31,7 +31,15 @@ from bot.domain import (
     Verdict,
 )
 from bot.every import retry_delay
-from bot.learning import Match, Recall, ReplyBank, corrected, learned_intents, taught_tone
+from bot.learning import (
+    Match,
+    Recall,
+    ReplyBank,
+    corrected,
+    learned_intents,
+    taught,
+    taught_tone,
+)
 from bot.listening.listener import Listener
 from bot.policy import Policy, decide
 from bot.redact import exception_text
@@ -400,9 +408,7 @@ class Pipeline:
         burst = await self._store.burst_of(message_id)
         text = "\n".join([stored.message.text, *(b.message.text for b in burst)])
         recall = await self._recall(policy, stored)
-        brief = dataclasses.replace(
-            decision.brief, text=text, learned_examples=recall.pairs if recall else ()
-        )
+        brief, shown = taught(dataclasses.replace(decision.brief, text=text), recall)
         try:
             result = await self._drafter.draft(brief)
         except Exception as exc:  # the backend's own retries are spent
@@ -411,7 +417,7 @@ class Pipeline:
             )
         self._held_up.clear()
         result, rejected = await self._unlike_rejected(brief, result, recall)
-        await self._drafted(stored, decision, result, recall, rejected)
+        await self._drafted(stored, decision, result, shown, rejected)
         return DraftStep(done=True)
 
     async def _recall(self, policy: Policy, stored: StoredMessage) -> Recall | None:
@@ -465,14 +471,14 @@ class Pipeline:
         return again, await self._rejected_like(recall, again.text)
 
     async def _learned_from(
-        self, draft_id: int, recall: Recall | None, rejected: Match | None
+        self, draft_id: int, shown: Sequence[Match], rejected: Match | None
     ) -> None:
         """Record which banked replies the draft was shown, and the rejected draft it is
         close to (its card says so, with the reason)."""
-        if self._bank is None or recall is None:
+        if self._bank is None:
             return
         try:
-            await self._bank.record(draft_id, recall, rejected)
+            await self._bank.record(draft_id, shown, rejected)
         except Exception:
             log.exception("could not record what draft %d learned from", draft_id)
 
@@ -481,7 +487,7 @@ class Pipeline:
         stored: StoredMessage,
         decision: Decision,
         result: DraftResult,
-        recall: Recall | None = None,
+        shown: Sequence[Match] = (),
         rejected: Match | None = None,
     ) -> None:
         draft = await self._store.add_draft(
@@ -494,7 +500,7 @@ class Pipeline:
         )
         if (draft.text, draft.model) != (result.text, result.model):
             return  # a moderator took over while the model wrote: theirs stands
-        await self._learned_from(draft.id, recall, rejected)
+        await self._learned_from(draft.id, shown, rejected)
         if (
             decision.auto_send
             and decision.action == Action.REPLY

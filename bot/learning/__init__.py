@@ -4,7 +4,7 @@ and set the tone of messages very close to a corrected one (``labels``). Nothing
 leaves the database except through ``tactline replies``, ``tactline learned`` and
 ``tactline policy learned``."""
 
-from bot.learning.bank import MIN_SIMILARITY, Match, Recall, ReplyBank, TextEncoder
+from bot.learning.bank import MIN_SIMILARITY, Match, Recall, ReplyBank, TextEncoder, taught
 from bot.learning.labels import (
     TONE_SIMILARITY,
     corrected,
@@ -23,5 +23,6 @@ __all__ = [
     "corrected",
     "export_intents",
     "learned_intents",
+    "taught",
     "taught_tone",
 ]

@@ -10,6 +10,7 @@ is the cosine similarity).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from bot.domain import DraftBrief
 from bot.learning.reliance import relied_on, still_true
 from bot.policy import Policy
 from bot.store import replies
@@ -34,6 +36,11 @@ Vectors = npt.NDArray[np.float32]
 MIN_SIMILARITY = 0.6
 # How many banked replies a draft is shown, before the policy's own examples.
 MAX_EXAMPLES = 2
+# With no banked reply that close, the closest reply to a message of the same intent,
+# language and strategy is still shown, as the team's voice for that kind of message: in the
+# place of a policy example, checked as one (words copied from it are borrowed), and only
+# when the facts it relies on are ones this draft was given (see Recall.voice_for).
+MAX_VOICE = 1
 # A draft is flagged when its message is this close to a rejected draft's message and its
 # text this close to the rejected text.
 REJECTED_MESSAGE = 0.7
@@ -62,11 +69,30 @@ class Recall:
     language: str
     vector: Vectors
     examples: tuple[Match, ...] = ()
+    # Replies to less similar messages of the same intent, closest first (see MAX_VOICE).
+    voice: tuple[Match, ...] = ()
 
     @property
     def pairs(self) -> tuple[tuple[str, str], ...]:
         """(message, reply) pairs for the brief."""
         return tuple((m.banked.message_text, m.banked.reply) for m in self.examples)
+
+    def voice_for(self, brief: DraftBrief) -> tuple[Match, ...]:
+        """The voice examples ``brief`` may be shown: none when it is shown a close reply
+        already; else replies to messages answered under the same strategy that, when a
+        fact answers this message, rely on facts it was given (at least one), and when none
+        does, rely on no fact."""
+        if self.examples:
+            return ()
+        given = set(brief.fact_ids) if brief.answered else set()
+        fits = [
+            m
+            for m in self.voice
+            if m.banked.strategy == brief.strategy
+            and set(m.banked.facts) <= given
+            and (bool(m.banked.facts) or not given)
+        ]
+        return tuple(fits[:MAX_VOICE])
 
 
 def _bytes(vector: Vectors) -> bytes:
@@ -124,12 +150,10 @@ class ReplyBank:
             if b.model == self.model and still_true(policy, b.facts, language)
         ]
         same_intent = [b for b in found if b.intent == intent]
-        matches = _closest(vector, same_intent or found, MIN_SIMILARITY)
-        chosen: list[Match] = []
-        for match in matches:
-            if match.banked.reply not in {c.banked.reply for c in chosen}:
-                chosen.append(match)
-        return Recall(language, vector, tuple(chosen[:MAX_EXAMPLES]))
+        matches = _distinct(_closest(vector, same_intent or found, -1.0))
+        close = [m for m in matches if m.similarity >= MIN_SIMILARITY]
+        voice = [m for m in matches if m.similarity < MIN_SIMILARITY and m.banked.intent == intent]
+        return Recall(language, vector, tuple(close[:MAX_EXAMPLES]), tuple(voice))
 
     async def rejected_like(self, recall: Recall, draft: str) -> Match | None:
         """The rejected draft closest to ``draft`` for a message close to this one, if any."""
@@ -148,12 +172,38 @@ class ReplyBank:
                 return match
         return None
 
-    async def record(self, draft_id: int, recall: Recall, rejected: Match | None) -> None:
+    async def record(self, draft_id: int, shown: Sequence[Match], rejected: Match | None) -> None:
         """Which banked decisions the draft was shown, or found close to."""
-        uses = [(m.banked.id, "example", m.similarity) for m in recall.examples]
+        uses = [(m.banked.id, "example", m.similarity) for m in shown]
         if rejected is not None:
             uses.append((rejected.banked.id, "rejected", rejected.similarity))
         await replies.record_uses(self._db, draft_id, uses)
+
+
+def taught(brief: DraftBrief, recall: Recall | None) -> tuple[DraftBrief, tuple[Match, ...]]:
+    """The brief with what the bank holds for its message: the replies to close messages as
+    learned examples, or else a voice example before the policy's; and the banked replies
+    shown."""
+    if recall is None:
+        return brief, ()
+    voice = recall.voice_for(brief)
+    taught_brief = dataclasses.replace(
+        brief,
+        learned_examples=recall.pairs,
+        examples=(*((m.banked.message_text, m.banked.reply) for m in voice), *brief.examples),
+    )
+    return taught_brief, (*recall.examples, *voice)
+
+
+def _distinct(matches: Sequence[Match]) -> list[Match]:
+    """The first match of each reply text (the same reply banked twice is shown once)."""
+    seen: set[str] = set()
+    out = []
+    for match in matches:
+        if match.banked.reply not in seen:
+            seen.add(match.banked.reply)
+            out.append(match)
+    return out
 
 
 def _closest(vector: Vectors, rows: Sequence[Banked], floor: float) -> list[Match]:

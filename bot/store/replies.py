@@ -86,6 +86,8 @@ class Banked:
     vector: bytes
     reply_vector: bytes | None
     at: datetime
+    # The strategy its message was answered under (sent replies' candidates only).
+    strategy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,7 @@ class Use:
 
 def _banked(row: Any) -> Banked:
     m = row._mapping
-    return Banked(**{k: m[k] for k in Banked.__slots__})
+    return Banked(**{k: m[k] for k in Banked.__slots__ if k in m})
 
 
 async def unbanked(db: Database, *, limit: int = 500) -> list[Decided]:
@@ -210,13 +212,16 @@ async def add(db: Database, rows: Sequence[NewBanked]) -> int:
 
 async def candidates(db: Database, *, language: str, rejected: bool = False) -> list[Banked]:
     """The banked replies still sent (or rejected drafts) in ``language``, newest first."""
-    d = t.drafts.c
+    d, m = t.drafts.c, t.messages.c
     query = select(t.reply_bank).where(bank.language == language)
     if rejected:
         query = query.where(bank.verdict == str(REJECTED))
     else:
-        query = query.join(t.drafts, d.id == bank.draft_id).where(
-            bank.verdict.in_([str(v) for v in SENT]), d.status.in_([str(s) for s in _LIVE])
+        query = (
+            query.add_columns(m.strategy)
+            .join(t.drafts, d.id == bank.draft_id)
+            .join(t.messages, m.id == bank.message_id)
+            .where(bank.verdict.in_([str(v) for v in SENT]), d.status.in_([str(s) for s in _LIVE]))
         )
     async with db.read() as conn:
         rows = (await conn.execute(query.order_by(bank.id.desc()))).all()

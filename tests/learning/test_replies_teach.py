@@ -62,10 +62,29 @@ async def test_a_reply_to_another_kind_of_message_is_not_an_example(
 ) -> None:
     e, drafter = env
     first = await ask(e, FIRST, "maya")
-    assert await e.click("approve", first) == 200
+    assert await e.submit("edit", first, EDITED) == 200
     await e.drain()
     await ask(e, "which phones does the mobile app run on?", "noor")
-    assert drafter.briefs[-1].learned_examples == ()
+    last = drafter.briefs[-1]
+    assert last.learned_examples == ()
+    # Nor is it the voice of this question: it relies on a fact this draft was not given.
+    assert last.intent == "question" and "export" not in last.fact_ids
+    assert EDITED not in json.dumps(last.examples, ensure_ascii=False)
+
+
+async def test_a_reply_to_another_question_the_same_fact_answers_is_its_voice(
+    env: tuple[Env, RecordingDrafter],
+) -> None:
+    e, drafter = env
+    first = await ask(e, FIRST, "maya")
+    assert await e.submit("edit", first, EDITED) == 200
+    await e.drain()
+    second = await ask(e, "can I download a backup archive?", "noor")  # no word in common
+    last = drafter.briefs[-1]
+    assert last.answered and "export" in last.fact_ids
+    assert last.learned_examples == () and last.examples[0] == (FIRST, EDITED)
+    [use] = await replies.uses_of(e.app.store.db, second)
+    assert use.kind == "example" and use.similarity < 0.6
 
 
 async def test_a_draft_like_a_rejected_one_is_regenerated_and_still_flagged_if_alike(
