@@ -45,6 +45,7 @@ bench: setup
 	$(BIN)/python bench/bench_draft.py
 	$(BIN)/python bench/bench_stage_two.py
 	$(BIN)/python bench/bench_exam.py
+	$(BIN)/python bench/bench_learning.py
 	$(BIN)/python bench/bench_raid.py
 	$(BIN)/python bench/bench_burst.py
 	$(BIN)/python bench/bench_topics.py
