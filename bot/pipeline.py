@@ -197,8 +197,8 @@ class Pipeline:
                     for i in todo
                 ]
             )
-            taught = await self._taught_tones([stored[i].message.text for i in todo], results)
-            for i, c in zip(todo, taught, strict=True):
+            toned = await self._taught_tones([stored[i].message.text for i in todo], results)
+            for i, c in zip(todo, toned, strict=True):
                 await self._store.save_classification(stored[i].id, c)
                 stored[i] = dataclasses.replace(stored[i], classification=c)
         planned: dict[str, int] = {}
