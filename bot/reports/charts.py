@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 
@@ -72,11 +73,21 @@ def empty(title: str) -> str:
     )
 
 
-def stacked_bars(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]]) -> str:
+def stacked_bars(
+    title: str,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    counts: bool = False,
+) -> str:
+    """``counts``: whole numbers, so the axis goes up in whole steps (its top a multiple of
+    the four grid steps) rather than showing 0, 0, 1, 1."""
     if not labels or not series:
         return empty(title)
     totals = [sum(s[i] for s in series.values()) for i in range(len(labels))]
     ymax = max(max(totals), 1)
+    if counts:
+        ymax = 4 * math.ceil(ymax / 4)
     plot_w, plot_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     slot = plot_w / len(labels)
     bw = max(2.0, slot * 0.7)

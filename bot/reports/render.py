@@ -497,7 +497,7 @@ def _outcomes_section(o: Outcomes | None) -> list[str]:
             {k: round(100 * (v.engaged_share or 0), 1) for k, v in sorted(by_platform.items())},
             unit="%",
         ),
-        charts.stacked_bars("Resolution by intent (replies)", intents, resolution),
+        charts.stacked_bars("Resolution by intent (replies)", intents, resolution, counts=True),
         charts.hbars(
             "Reactions on our replies by platform",
             {k: float(v.reactions) for k, v in sorted(by_platform.items())},
