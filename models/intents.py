@@ -23,7 +23,7 @@ from models import signals
 from models.encoder import Encoder, Vectors
 
 # The settings below were chosen on one half of bench/data/community_intents.jsonl (split by
-# a hash of the text) and checked on the other: see README "Figures".
+# a hash of the text) and checked on the other (figures: README, "Models").
 # Regularisation of the intent model fitted on the policy's examples.
 INTENT_C = 16.0
 # How much an intent's description weighs against one of its examples.
