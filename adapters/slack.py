@@ -196,10 +196,9 @@ class SlackCommunityAdapter:
         self._socket: Any = None
         self.bolt.middleware(self._store_first)
         self.bolt.event("message")(self._ack_only)
-        # Reactions need the reactions:read scope and these bot events (docs/slack-community.md);
-        # the manifest (bot/golive/manifest.py) does not list them yet.
-        for kind in REACTION_EVENTS:
-            self.bolt.event(kind)(self._ack_only)
+        # Reactions on our replies (outcomes); written out so the manifest's check sees them.
+        self.bolt.event("reaction_added")(self._ack_only)
+        self.bolt.event("reaction_removed")(self._ack_only)
 
     def _text(self, exc: BaseException) -> str:
         """An error as text for logs, health and alerts, the tokens hidden whatever it says."""

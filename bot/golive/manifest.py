@@ -54,6 +54,8 @@ EVENTS: dict[str, EventSpec] = {
         ("message.channels", "message.groups"), ("channels:history", "groups:history")
     ),
     "subteam_members_changed": EventSpec(("subteam_members_changed",), ("usergroups:read",)),
+    "reaction_added": EventSpec(("reaction_added",), ("reactions:read",)),
+    "reaction_removed": EventSpec(("reaction_removed",), ("reactions:read",)),
 }
 
 
@@ -114,7 +116,7 @@ APPS: dict[AppName, AppSpec] = {
                 "conversations.replies",
             }
         ),
-        events=frozenset({"message"}),
+        events=frozenset({"message", "reaction_added", "reaction_removed"}),
         interactive=False,
         path="/slack/community",
         default_mode="http",

@@ -103,10 +103,16 @@ def test_community_manifest_reads_channels_and_takes_no_clicks() -> None:
         "channels:history",
         "chat:write",
         "groups:history",
+        "reactions:read",
         "users:read",
     ]
     events = m["settings"]["event_subscriptions"]
-    assert events["bot_events"] == ["message.channels", "message.groups"]
+    assert events["bot_events"] == [
+        "message.channels",
+        "message.groups",
+        "reaction_added",
+        "reaction_removed",
+    ]
     assert events["request_url"] == "https://bot.example.com/slack/community"
     assert "interactivity" not in m["settings"]
 

@@ -202,6 +202,8 @@ async def test_csv_and_digest(report: Report, tmp_path: Path) -> None:
         "learning_weekly.csv",
         "messages.csv",
         "moderator_time_weekly.csv",
+        "outcome_replies.csv",
+        "outcomes.csv",
         "posts.csv",
         "summary.csv",
         "topics.csv",
