@@ -37,7 +37,9 @@ WRITE_NOW = "write_now"
 CORRECT = "correct"
 TONES = ("toxic", "not_toxic", "sarcastic")
 LABELS = texts.BUTTONS
-UNSURE_BELOW = 0.45
+# The intent's confidence is calibrated (models/intents.py): below one half, the label is
+# right about a third of the time on the community set, about 8% of messages.
+UNSURE_BELOW = 0.5
 
 
 @dataclass(frozen=True, slots=True)
