@@ -39,8 +39,14 @@ INSULT_FLOOR = 0.25
 # When the policy's attack examples say a message attacks someone, this head score agrees
 # (chosen on 5-fold predictions over TweetEval offensive train: 0.5 > 0.4 > 0.3).
 ATTACK_FLOOR = 0.5
-# Without insult words aimed at people, only a very confident model calls a message toxic.
-NO_LEXICON_FLOOR = 0.9
+# Without insult words aimed at people, only a confident model calls a message toxic (on
+# 5-fold predictions over TweetEval offensive train, macro-F1 of the decision: 0.6 .753,
+# 0.75 .740, 0.9 .732; the head alone .751) ...
+NO_LEXICON_FLOOR = 0.6
+# ... and a very confident one when the message reads as a complaint or a report about the
+# product: harsh words about a release are not an insult.
+PRODUCT_FLOOR = 0.9
+PRODUCT_INTENTS = frozenset({Intent.COMPLAINT, Intent.BUG_REPORT, Intent.FEEDBACK})
 # The irony score that, with mixed sentiment, flags sarcasm without a lexical cue.
 SARCASM_STRONG = 0.8
 
@@ -93,10 +99,40 @@ class ToneHeads:
         return _sigmoid(self._z("irony", x))
 
     def hate(self, x: Vectors) -> np.ndarray:
-        return _sigmoid(self._z("hate", x))
+        """The highest of the hate heads (one per training set), thresholds folded in."""
+        z = self._z("hate", x)
+        out: np.ndarray = 1 / (1 + np.exp(-z.max(axis=1)))
+        return out
 
-    def injection(self, x: Vectors) -> np.ndarray:
-        return _sigmoid(self._z("injection", x))
+    def injection(self, x: Vectors, texts: Sequence[str]) -> np.ndarray:
+        """Over the embedding and the hashed character n-grams of the folded text: wording
+        ("ignore", "SYSTEM:", "consigne") carries as much as meaning here."""
+        w, b = self.weights["injection"]
+        z = x @ w[:, : x.shape[1]].T + char_grams(texts) @ w[:, x.shape[1] :].T + b
+        return _sigmoid(np.asarray(z))
+
+
+CHAR_FEATURES = 2**16
+
+
+@functools.cache
+def _char_vectorizer() -> Any:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        n_features=CHAR_FEATURES,
+        alternate_sign=False,
+        norm="l2",
+        preprocessor=signals.fold,
+    )
+
+
+def char_grams(texts: Sequence[str]) -> Any:
+    """Hashed character 2- to 5-grams of the folded texts, L2-normalised (a sparse matrix of
+    ``CHAR_FEATURES`` columns); stateless, so training and run time agree by construction."""
+    return _char_vectorizer().transform(list(texts))
 
 
 @functools.cache
@@ -172,7 +208,8 @@ class EmbeddingClassifier:
         sentiment = heads.sentiment(x)
         profanity = _profanity(prepared)
         offensive = heads.offensive(x, profanity)
-        irony, hate, injection = heads.irony(x), heads.hate(x), heads.injection(x)
+        irony, hate = heads.irony(x), heads.hate(x)
+        injection = heads.injection(x, prepared)
         return [
             Scores(
                 intent[i],
@@ -238,7 +275,8 @@ def _toxicity(
         return toxicity, True
     if signals.aimed_at_someone(folded) or signals.insult(folded) or s.profanity >= 0.5:
         return toxicity, toxicity >= th["offensive"]
-    return toxicity, toxicity >= max(NO_LEXICON_FLOOR, th["offensive"])
+    floor = PRODUCT_FLOOR if intent in PRODUCT_INTENTS else NO_LEXICON_FLOOR
+    return toxicity, toxicity >= max(floor, th["offensive"])
 
 
 def _flags(

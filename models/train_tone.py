@@ -20,15 +20,18 @@ import hashlib
 import json
 import sys
 from datetime import UTC, datetime
-from itertools import pairwise
+from itertools import product
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from models import hate as hate_rule
+from models.classifier import char_grams
 from models.encoder import ENCODER_NAME, encode
 from models.signals import fold
 
@@ -122,6 +125,121 @@ def keep(heads: dict[str, np.ndarray], name: str, model: LogisticRegression) -> 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+INJECTION_CS = (2.0, 4.0, 8.0)
+# False flags the head may raise on 5-fold predictions: the keyword signals add theirs (0.2%
+# of the other messages) and the product's budget is 2%.
+INJECTION_FALSE_FLAGS = 0.015
+
+
+def injection_head(x: Any, y: np.ndarray) -> tuple[float, float, float, float]:
+    """(C, threshold, caught, false flags): the C that catches most on 5-fold predictions at
+    the lowest threshold within the false-flag budget."""
+    best = (INJECTION_CS[0], 0.95, -1.0, 0.0)
+    for c in INJECTION_CS:
+        probs = cross_val_predict(
+            LogisticRegression(C=c, max_iter=5000, class_weight="balanced"),
+            x,
+            y,
+            cv=StratifiedKFold(5, shuffle=True, random_state=13),
+            method="predict_proba",
+        )[:, 1]
+        cut = next(
+            float(t)
+            for t in np.arange(0.3, 1.0, 0.005)
+            if (probs[y == 0] >= t).mean() <= INJECTION_FALSE_FLAGS
+        )
+        caught = float((probs[y == 1] >= cut).mean())
+        if caught > best[2]:
+            best = (c, cut, caught, float((probs[y == 0] >= cut).mean()))
+    return best
+
+
+HATE_SETS = ("tweeteval/hate", "stormfront_hate_en", "ftr_racism_fr")
+HATE_CS = (0.5, 1.0)  # chosen with the thresholds by 5-fold CV (2.0 and 4.0 were no better)
+HATE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
+    out: np.ndarray = np.log(q / (1 - q))
+    return out
+
+
+def combined_hate(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The hate score as the classifier computes it: the highest head, thresholds baked in."""
+    out: np.ndarray = 1 / (1 + np.exp(-(x @ w.T + b).max(axis=1)))
+    return out
+
+
+HateScores = dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
+
+
+def hate_heads(
+    data: Path, c: float
+) -> tuple[np.ndarray, np.ndarray, dict[str, float], HateScores, float]:
+    """One head per hate set; thresholds chosen together on 5-fold predictions over train
+    (a set's own head out of fold, the other heads never saw it), by the mean macro-F1 of
+    "some head reaches its threshold, and the message does not report or reject hate".
+    Returns the weights with each threshold folded into its bias, the thresholds, the
+    combined out-of-fold score of each train set with its labels and folded texts, and the
+    cross-validated figure."""
+    sets = {n: read_split(data / n, "train") for n in HATE_SETS}
+    xs = {n: embed_cached(t) for n, (t, _) in sets.items()}
+    models = {n: fit(xs[n], lab, c) for n, (_, lab) in sets.items()}
+    probs: dict[str, dict[str, np.ndarray]] = {}
+    for n, (_, lab) in sets.items():
+        own = cross_val_predict(
+            LogisticRegression(C=c, max_iter=2000, class_weight="balanced"),
+            xs[n],
+            lab,
+            cv=StratifiedKFold(5, shuffle=True, random_state=13),
+            method="predict_proba",
+        )[:, 1]
+        probs[n] = {h: own if h == n else m.predict_proba(xs[n])[:, 1] for h, m in models.items()}
+    folded = {n: [fold(t) for t in texts] for n, (texts, _) in sets.items()}
+    rejected = {n: np.array([hate_rule.cues(f).rejected for f in fs]) for n, fs in folded.items()}
+    best: tuple[float, ...] = (0.5,) * len(HATE_SETS)
+    best_score = -1.0
+    for ths in product(HATE_GRID, repeat=len(HATE_SETS)):
+        scores = []
+        for n, (_, lab) in sets.items():
+            hit = np.any([probs[n][h] >= t for h, t in zip(HATE_SETS, ths, strict=True)], axis=0)
+            scores.append(f1_score(lab, hit & ~rejected[n], average="macro"))
+        if float(np.mean(scores)) > best_score:
+            best, best_score = ths, float(np.mean(scores))
+    w = np.vstack([models[n].coef_ for n in HATE_SETS]).astype(np.float32)
+    b = np.array(
+        [models[n].intercept_[0] - _logit(t) for n, t in zip(HATE_SETS, best, strict=True)],
+        dtype=np.float32,
+    )
+    shift = _logit(np.array(best))
+    out: HateScores = {}
+    for n, (_, lab) in sets.items():
+        z = np.stack([_logit(probs[n][h]) for h in HATE_SETS], axis=1) - shift
+        out[n] = (1 / (1 + np.exp(-z.max(axis=1))), lab, folded[n])
+    names = {
+        n: n.split("/")[0].replace("_hate_en", "").replace("_racism_fr", "") for n in HATE_SETS
+    }
+    return w, b, {names[n]: t for n, t in zip(HATE_SETS, best, strict=True)}, out, best_score
+
+
+def hate_decision(scores: HateScores) -> hate_rule.HateThresholds:
+    """``with_group`` and ``alone`` for models/hate.py, on the out-of-fold combined scores:
+    the best mean macro-F1 over the three train sets."""
+    cues = {n: [hate_rule.cues(f) for f in fs] for n, (_, _, fs) in scores.items()}
+    best, best_score = hate_rule.HateThresholds(), -1.0
+    for with_group in (0.3, 0.35, 0.4, 0.45, 0.5):
+        for alone in (0.5, 0.55, 0.6, 0.7):
+            th = hate_rule.HateThresholds(with_group, alone)
+            f1s = []
+            for n, (p, lab, _) in scores.items():
+                pred = [hate_rule.decide(c, float(q), th) for c, q in zip(cues[n], p, strict=True)]
+                f1s.append(f1_score(lab, pred, average="macro"))
+            if float(np.mean(f1s)) > best_score:
+                best, best_score = th, float(np.mean(f1s))
+    return best
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -135,7 +253,11 @@ def main() -> int:
     heads: dict[str, np.ndarray] = {}
     report: dict[str, object] = {}
 
-    # Sentiment: UMSAB English + French train (0 negative, 1 neutral, 2 positive).
+    # Sentiment: UMSAB English + French train (0 negative, 1 neutral, 2 positive). Tried and
+    # dropped on 5-fold CV over this train set (macro-recall): C 0.5/1/4 (2.0 is as good),
+    # no class weights (same), a bias towards neutral (no gain), and TweetEval emotion train
+    # mapped to negative/positive (anger, sadness / joy, optimism): 0.588 vs 0.611, it has
+    # no neutral class and pulls the head away from it.
     xs, ys = [], []
     for lang in ("english", "french"):
         texts, labels = read_split(data / "umsab" / lang, "train")
@@ -190,39 +312,16 @@ def main() -> int:
         float((vl[vp] == 1).mean()) if vp.any() else 0.0, 4
     )
 
-    # Hate: TweetEval hate + Stormfront (EN) + FTR (FR) train; the decision (models/hate.py)
-    # is tuned on 5-fold predictions over the three, then scored on their val splits.
-    hate_sets = ["tweeteval/hate", "stormfront_hate_en", "ftr_racism_fr"]
-    parts = [read_split(data / n, "train") for n in hate_sets]
-    x = np.concatenate([embed_cached(t) for t, _ in parts])
-    y = np.concatenate([lab for _, lab in parts])
-    folded = [fold(t) for tx, _ in parts for t in tx]
-    c_hate = 1.0
-    probs = cross_val_predict(
-        LogisticRegression(C=c_hate, max_iter=2000, class_weight="balanced"),
-        x,
-        y,
-        cv=StratifiedKFold(5, shuffle=True, random_state=13),
-        method="predict_proba",
-    )[:, 1]
-    bounds = np.cumsum([0] + [len(lab) for _, lab in parts])
-    best_th, best_score = hate_rule.HateThresholds(), -1.0
-    for with_group in np.arange(0.5, 0.76, 0.05):
-        for alone in (0.8, 0.85, 0.9):
-            th = hate_rule.HateThresholds(float(with_group), float(alone))
-            pred = np.array(
-                [hate_rule.is_hate(f, p, th) for f, p in zip(folded, probs, strict=True)]
-            )
-            score = float(
-                np.mean([f1_score(y[a:b], pred[a:b], average="macro") for a, b in pairwise(bounds)])
-            )
-            if score > best_score:
-                best_th, best_score = th, score
-    hate = fit(x, y, c_hate)
-    keep(heads, "hate", hate)
-    for n in hate_sets:
+    # Hate: one head per set (TweetEval hate, Stormfront, FTR), each with its threshold
+    # baked into its bias; the hate score is the highest of the three (see ``hate_heads``).
+    fitted = [hate_heads(data, c) for c in HATE_CS]
+    k = int(np.argmax([f[-1] for f in fitted]))
+    c_hate, (hate_w, hate_b, th_heads, hate_scores, _) = HATE_CS[k], fitted[k]
+    heads["hate_w"], heads["hate_b"] = hate_w, hate_b
+    best_th = hate_decision(hate_scores)
+    for n in HATE_SETS:
         vt, vl = read_split(data / n, "val")
-        vp = hate.predict_proba(embed_cached(vt))[:, 1]
+        vp = combined_hate(embed_cached(vt), hate_w, hate_b)
         pred = np.array(
             [hate_rule.is_hate(fold(t), p, best_th) for t, p in zip(vt, vp, strict=True)]
         )
@@ -231,26 +330,15 @@ def main() -> int:
         )
 
     # Injection: this project's own set (bench/data/injection.jsonl), with every other message
-    # of bench/data as further negatives; the threshold keeps false flags at or under 1% on
-    # 5-fold predictions.
+    # of bench/data as further negatives; features are the embedding and hashed character
+    # n-grams; C and the threshold from 5-fold predictions (see ``injection_head``).
     texts, labels = injection_data(BENCH_DATA)
-    x = embed_cached(texts)
-    c_inj = 2.0
-    probs = cross_val_predict(
-        LogisticRegression(C=c_inj, max_iter=2000, class_weight="balanced"),
-        x,
-        labels,
-        cv=StratifiedKFold(5, shuffle=True, random_state=13),
-        method="predict_proba",
-    )[:, 1]
-    th_inj = 0.95
-    for cut in np.arange(0.3, 0.96, 0.01):
-        if (probs[labels == 0] >= cut).mean() <= 0.01:
-            th_inj = float(cut)
-            break
-    report["injection_cv_caught"] = round(float((probs[labels == 1] >= th_inj).mean()), 4)
-    report["injection_cv_false_flags"] = round(float((probs[labels == 0] >= th_inj).mean()), 4)
-    keep(heads, "injection", fit(x, labels, c_inj))
+    x_inj = hstack([csr_matrix(embed_cached(texts)), char_grams(texts)]).tocsr()
+    c_inj, th_inj, caught, false_flags = injection_head(x_inj, labels)
+    report["injection_cv_caught"] = round(caught, 4)
+    report["injection_cv_false_flags"] = round(false_flags, 4)
+    inj = LogisticRegression(C=c_inj, max_iter=5000, class_weight="balanced").fit(x_inj, labels)
+    keep(heads, "injection", inj)
 
     thresholds = {
         "offensive": th_off,
@@ -292,13 +380,19 @@ def main() -> int:
                 "threshold_from": "5-fold CV on train, precision of irony >= 0.75",
             },
             "hate": {
-                "data": "TweetEval hate train + Stormfront train (EN) + FTR train (FR)",
+                "data": "three heads, one per set: TweetEval hate train, Stormfront train (EN), "
+                "FTR train (FR)",
                 "C": c_hate,
-                "decision": "models/hate.py: group named and hateful wording or score >= "
-                "with_group; score >= alone without a group; never when hate is reported, "
-                "quoted, negated or condemned",
-                "thresholds_from": "5-fold CV on the pooled train sets, mean macro-F1 of the "
-                "decision",
+                "C_from": f"5-fold CV among {list(HATE_CS)}",
+                "score": "the highest of the three heads, each head's threshold folded into "
+                "its bias (0.5 = that head's threshold)",
+                "head_thresholds": {k: round(v, 2) for k, v in th_heads.items()},
+                "head_thresholds_from": "5-fold CV on each train set (its own head out of "
+                "fold, the other heads never trained on it), best mean macro-F1 of the three",
+                "decision": "models/hate.py: score >= alone; or a group named and hateful "
+                "wording or score >= with_group; never when hate is reported, quoted, "
+                "negated or condemned",
+                "thresholds_from": "the same out-of-fold scores, mean macro-F1 of the decision",
                 "attribution": "Stormfront: de Gibert, Perez, Garcia-Pablos, Cuadros, "
                 "'Hate Speech Dataset from a White Supremacy Forum', ALW2 2018; this head "
                 "is shared alike under CC BY-SA 3.0",
@@ -307,8 +401,12 @@ def main() -> int:
                 "data": "bench/data/injection.jsonl (positives and hard negatives) + "
                 "bench/data/community_intents.jsonl + bench/data/hate_contrast.jsonl "
                 "(negatives)",
+                "features": "USE embedding + hashed character 2-5-grams of the folded text "
+                "(models/classifier.py char_grams, 2**16 columns)",
                 "C": c_inj,
-                "threshold_from": "5-fold CV: lowest threshold with <= 1% false flags",
+                "C_from": f"5-fold CV among {list(INJECTION_CS)}: most caught",
+                "threshold_from": "5-fold CV: lowest threshold with <= "
+                f"{INJECTION_FALSE_FLAGS:.1%} false flags",
             },
         },
         "licences": {
