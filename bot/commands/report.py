@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def report(args: argparse.Namespace, config: Config) -> int:
-    until = datetime.now(UTC)
+    # Whole seconds: the report's topics are sent with a command naming this period exactly.
+    until = datetime.now(UTC).replace(microsecond=0)
     since = until - parse_since(args.since)
     store = await open_database(config)
     try:

@@ -1,5 +1,7 @@
 """``tactline topics``: what the community talked about in a period, grouped by meaning; and
-``--send N --group G`` to post one topic's summary to that group's approval channel."""
+``--send N --group G`` to post one topic's summary to that group's approval channel. The
+HTML report prints, per topic, the command that sends it (its period as exact times, so the
+numbers are the report's)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,10 @@ from bot.topics.values import Topic, TopicsReport
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("topics", help="the period's messages grouped into topics by meaning")
-    p.add_argument("--since", default="7d", help="period: 12h, 7d, 30d… (default 7d)")
+    p.add_argument(
+        "--since", default="7d", help="period: 12h, 7d, 30d…, or a start time (default 7d)"
+    )
+    p.add_argument("--until", help="end of the period, e.g. 2026-12-06T09:00:00+00:00 (now)")
     p.add_argument("--json", action="store_true", help="JSON instead of text")
     p.add_argument("--limit", type=int, default=15, help="topics shown (default 15)")
     p.add_argument("--language", default="en", help="the team's language for labels (en, fr)")
@@ -32,8 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 async def topics(args: argparse.Namespace, config: Config) -> int:
     if args.send is not None:
         _check_group(args.group, config)
-    until = datetime.now(UTC)
-    since = until - parse_since(args.since)
+    since, until = period(args.since, args.until)
     store = await open_database(config)
     try:
         report = await find_topics(
@@ -48,6 +52,27 @@ async def topics(args: argparse.Namespace, config: Config) -> int:
     else:
         sys.stdout.write(as_text(report, limit=args.limit) + "\n")
     return 0
+
+
+def period(since: str, until: str | None) -> tuple[datetime, datetime]:
+    """``--since`` as a duration back from ``--until`` (now by default) or as a time."""
+    end = _time("--until", until) if until else datetime.now(UTC)
+    start = _time("--since", since) if since[:1].isdigit() and "-" in since else None
+    if start is None:
+        start = end - parse_since(since)
+    if start >= end:
+        raise TactlineError(f"--since {since}: the period must start before it ends ({end})")
+    return start, end
+
+
+def _time(option: str, value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise TactlineError(
+            f"{option} {value!r}: use a time such as 2026-12-06T09:00:00+00:00"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _check_group(group: str | None, config: Config) -> None:

@@ -15,6 +15,7 @@ from bot.reports import charts
 from bot.reports.metrics import Report, Timing
 from bot.reports.outcomes import DIMENSIONS, RESOLUTIONS, Figures, Outcomes
 from bot.reports.weekly import CAP_SECONDS, Week
+from bot.topics.summaries import send_command
 from bot.topics.trends import trend
 from bot.topics.values import Topic, TopicsReport
 
@@ -161,6 +162,7 @@ svg {{ max-width: 100%; height: auto; }}
 table {{ border-collapse: collapse; }} td, th {{ padding: 3px 10px; border-bottom: 1px solid #eee;
 text-align: left; }} .note {{ color: #666; font-size: 12px; }}
 .topics td {{ vertical-align: top; }} .topics .ex {{ font-size: 12px; color: #444; }}
+.topics .send code {{ font-size: 11px; user-select: all; }}
 .callouts li {{ color: #a33; }}
 table.outcomes {{ font-size: 12px; margin: 8px 0 16px; }}
 </style></head><body>
@@ -176,7 +178,7 @@ def _link(url: str | None, text: str) -> str:
     return escape(text)
 
 
-def _topic_row(tp: Topic) -> str:
+def _topic_row(tp: Topic, tr: TopicsReport) -> str:
     mix = ", ".join(f"{s} {tp.sentiments[s]}" for s in SENTIMENTS if tp.sentiments[s])
     examples = "<br>".join(
         _link(ex.permalink, ex.text if len(ex.text) <= 140 else ex.text[:139] + "…")
@@ -185,7 +187,8 @@ def _topic_row(tp: Topic) -> str:
     return (
         f"<tr><td>#{tp.number}</td><td>{escape(tp.label)}</td><td>{tp.size}</td>"
         f"<td>{escape(trend(tp))}</td><td>{escape(tp.group)}</td><td>{escape(mix or '–')}</td>"
-        f"<td>{escape(', '.join(tp.platforms))}</td><td class='ex'>{examples}</td></tr>"
+        f"<td>{escape(', '.join(tp.platforms))}</td><td class='ex'>{examples}</td>"
+        f"<td class='send'><code>{escape(send_command(tr, tp.number, tp.group))}</code></td></tr>"
     )
 
 
@@ -214,8 +217,8 @@ def _topics_section(tr: TopicsReport | None, days: list[date], labels: list[str]
         ),
         "<table class='topics'><thead><tr><th>#</th><th>topic</th><th>messages</th>"
         "<th>trend</th><th>group</th><th>sentiment</th><th>platforms</th>"
-        "<th>examples</th></tr></thead><tbody>"
-        + "".join(_topic_row(tp) for tp in tr.topics[:20])
+        "<th>examples</th><th>send to its group</th></tr></thead><tbody>"
+        + "".join(_topic_row(tp, tr) for tp in tr.topics[:20])
         + "</tbody></table>",
     ]
 

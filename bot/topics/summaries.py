@@ -121,3 +121,11 @@ def plain_summary(tp: Topic, report: TopicsReport) -> str:
     """The same summary as plain text (printed when no Slack approval is configured)."""
     period = f"{report.since:%b %d %H:%M} – {report.until:%b %d %H:%M} UTC"
     return "\n".join([f"Topic ({period}):", *topic_lines(tp)])
+
+
+def send_command(report: TopicsReport, number: int, group: str) -> str:
+    """The command that sends topic ``number`` of this report to ``group``."""
+    return (
+        f"tactline topics --since {report.since.isoformat(timespec='seconds')} "
+        f"--until {report.until.isoformat(timespec='seconds')} --send {number} --group {group}"
+    )

@@ -4,7 +4,9 @@ the group's approval channel on the local Slack server, member text escaped."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import shlex
+from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,9 @@ from bot.commands.topics import topics
 from bot.config import load_config
 from bot.errors import TactlineError
 from bot.store import open_store
+from bot.topics.finder import find_topics
+from bot.topics.summaries import send_command
+from bot.topics.values import TopicsReport
 from tests.servers.slack import SlackServer
 from tests.topics.seeding import Said, store_messages
 
@@ -117,3 +122,39 @@ async def test_send_needs_a_group_and_a_topic_that_exists(tmp_path: Path) -> Non
         await run(cfg, "--send", "9", "--group", "product")
     with pytest.raises(TactlineError, match="no such group in the policy"):
         await run(cfg, "--send", "1", "--group", "prodcut")  # never the default channel
+
+
+async def test_the_reports_command_sends_the_reports_topic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The HTML report prints per topic the command that sends it: the same period to the
+    second, so the same numbering, even after newer messages arrived."""
+    cfg = await configured(tmp_path)
+    until = datetime.now(UTC).replace(microsecond=0)
+    store = await open_store(load_config(cfg).database.url)
+    try:
+        report = await find_topics(store.db, until - timedelta(days=7), until)
+        later = [Said("Where do I change my avatar?", days_ago=0, group="support")] * 4
+        await store_messages(store, later, first_id=100, end=until + timedelta(hours=1))
+    finally:
+        await store.aclose()
+    command = send_command(report, 1, "product")
+    assert command.startswith("tactline topics --since ")
+    assert to_html_row_has(report, command)
+    assert await run(cfg, *shlex.split(command)[2:]) == 0
+    out = capsys.readouterr().out
+    assert "for product" in out and "E1023" in out and "avatar" not in out
+
+
+def to_html_row_has(report: TopicsReport, command: str) -> bool:
+    from bot.reports.render import _topics_section
+
+    return escape(command) in "".join(_topics_section(report, [], []))
+
+
+async def test_until_and_since_as_times(tmp_path: Path) -> None:
+    cfg = await configured(tmp_path)
+    with pytest.raises(TactlineError, match="use a time"):
+        await run(cfg, "--until", "yesterday")
+    with pytest.raises(TactlineError, match="must start before it ends"):
+        await run(cfg, "--since", "2026-12-06T10:00:00", "--until", "2026-12-06T09:00:00")
