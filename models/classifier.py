@@ -65,6 +65,7 @@ class ToneHeads:
 
     weights: dict[str, tuple[np.ndarray, np.ndarray]]
     thresholds: dict[str, float]
+    hate_languages: np.ndarray  # the language each hate head reads
 
     @staticmethod
     def load(directory: Path = WEIGHTS) -> ToneHeads:
@@ -78,6 +79,7 @@ class ToneHeads:
         return ToneHeads(
             weights={n: (w[f"{n}_w"], w[f"{n}_b"]) for n in names},
             thresholds={n: float(w[f"threshold_{n}"]) for n in THRESHOLDS},
+            hate_languages=w["hate_languages"],
         )
 
     def _z(self, name: str, x: np.ndarray) -> np.ndarray:
@@ -98,10 +100,14 @@ class ToneHeads:
     def irony(self, x: Vectors) -> np.ndarray:
         return _sigmoid(self._z("irony", x))
 
-    def hate(self, x: Vectors) -> np.ndarray:
-        """The highest of the hate heads (one per training set), thresholds folded in."""
+    def hate(self, x: Vectors, languages: Sequence[str]) -> np.ndarray:
+        """The highest of the hate heads of each message's language (one head per training
+        set: TweetEval and Stormfront for English, FTR for French), thresholds folded in."""
         z = self._z("hate", x)
-        out: np.ndarray = 1 / (1 + np.exp(-z.max(axis=1)))
+        own = np.array(languages)[:, None] == self.hate_languages[None, :]
+        if not own.any(axis=1).all():  # a language without a head of its own: English ones
+            own[~own.any(axis=1)] = self.hate_languages == "en"
+        out: np.ndarray = 1 / (1 + np.exp(-np.where(own, z, -np.inf).max(axis=1)))
         return out
 
     def injection(self, x: Vectors, texts: Sequence[str]) -> np.ndarray:
@@ -208,7 +214,8 @@ class EmbeddingClassifier:
         sentiment = heads.sentiment(x)
         profanity = _profanity(prepared)
         offensive = heads.offensive(x, profanity)
-        irony, hate = heads.irony(x), heads.hate(x)
+        irony = heads.irony(x)
+        hate = heads.hate(x, [detect_language(t) for t in prepared])
         injection = heads.injection(x, prepared)
         return [
             Scores(

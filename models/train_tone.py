@@ -31,8 +31,9 @@ from sklearn.metrics import f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from models import hate as hate_rule
-from models.classifier import char_grams
+from models.classifier import ToneHeads, char_grams
 from models.encoder import ENCODER_NAME, encode
+from models.language import detect_language
 from models.signals import fold
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
@@ -155,6 +156,13 @@ def injection_head(x: Any, y: np.ndarray) -> tuple[float, float, float, float]:
 
 
 HATE_SETS = ("tweeteval/hate", "stormfront_hate_en", "ftr_racism_fr")
+# Each head reads the messages of its set's language (5-fold CV, mean macro-F1 of the
+# decision: .737 routed by language, .705 with every head on every message).
+HATE_LANGUAGES = ("en", "en", "fr")
+# Ordinary tweets of each language, as more "not hate" for its heads: every message of the
+# hate sets is about their topics, and heads trained on them alone flagged 5% of ordinary
+# French tweets (UMSAB val) as hate.
+HATE_BACKGROUND = {"en": "umsab/english", "fr": "umsab/french"}
 HATE_CS = (0.5, 1.0)  # chosen with the thresholds by 5-fold CV (2.0 and 4.0 were no better)
 HATE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
@@ -165,10 +173,10 @@ def _logit(p: np.ndarray | float) -> np.ndarray:
     return out
 
 
-def combined_hate(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The hate score as the classifier computes it: the highest head, thresholds baked in."""
-    out: np.ndarray = 1 / (1 + np.exp(-(x @ w.T + b).max(axis=1)))
-    return out
+def combined_hate(x: np.ndarray, w: np.ndarray, b: np.ndarray, texts: list[str]) -> np.ndarray:
+    """The hate score as the classifier computes it (``ToneHeads.hate``)."""
+    heads = ToneHeads({"hate": (w, b)}, {}, np.array(HATE_LANGUAGES))
+    return heads.hate(x, [detect_language(t) for t in texts])
 
 
 HateScores = dict[str, tuple[np.ndarray, np.ndarray, list[str]]]
@@ -185,16 +193,27 @@ def hate_heads(
     cross-validated figure."""
     sets = {n: read_split(data / n, "train") for n in HATE_SETS}
     xs = {n: embed_cached(t) for n, (t, _) in sets.items()}
-    models = {n: fit(xs[n], lab, c) for n, (_, lab) in sets.items()}
+    language = dict(zip(HATE_SETS, HATE_LANGUAGES, strict=True))
+    background = {
+        lang: embed_cached(read_split(data / folder, "train")[0])
+        for lang, folder in HATE_BACKGROUND.items()
+    }
+    stacked = {
+        n: (
+            np.vstack([xs[n], background[language[n]]]),
+            np.concatenate([lab, np.zeros(len(background[language[n]]), dtype=lab.dtype)]),
+        )
+        for n, (_, lab) in sets.items()
+    }
+    models = {n: fit(x, y, c) for n, (x, y) in stacked.items()}
     probs: dict[str, dict[str, np.ndarray]] = {}
     for n, (_, lab) in sets.items():
         own = cross_val_predict(
             LogisticRegression(C=c, max_iter=2000, class_weight="balanced"),
-            xs[n],
-            lab,
+            *stacked[n],
             cv=StratifiedKFold(5, shuffle=True, random_state=13),
             method="predict_proba",
-        )[:, 1]
+        )[: len(lab), 1]
         probs[n] = {h: own if h == n else m.predict_proba(xs[n])[:, 1] for h, m in models.items()}
     folded = {n: [fold(t) for t in texts] for n, (texts, _) in sets.items()}
     rejected = {n: np.array([hate_rule.cues(f).rejected for f in fs]) for n, fs in folded.items()}
@@ -203,7 +222,14 @@ def hate_heads(
     for ths in product(HATE_GRID, repeat=len(HATE_SETS)):
         scores = []
         for n, (_, lab) in sets.items():
-            hit = np.any([probs[n][h] >= t for h, t in zip(HATE_SETS, ths, strict=True)], axis=0)
+            hit = np.any(
+                [
+                    probs[n][h] >= t
+                    for h, t, lang in zip(HATE_SETS, ths, HATE_LANGUAGES, strict=True)
+                    if lang == language[n]
+                ],
+                axis=0,
+            )
             scores.append(f1_score(lab, hit & ~rejected[n], average="macro"))
         if float(np.mean(scores)) > best_score:
             best, best_score = ths, float(np.mean(scores))
@@ -216,6 +242,7 @@ def hate_heads(
     out: HateScores = {}
     for n, (_, lab) in sets.items():
         z = np.stack([_logit(probs[n][h]) for h in HATE_SETS], axis=1) - shift
+        z[:, np.array(HATE_LANGUAGES) != language[n]] = -np.inf
         out[n] = (1 / (1 + np.exp(-z.max(axis=1))), lab, folded[n])
     names = {
         n: n.split("/")[0].replace("_hate_en", "").replace("_racism_fr", "") for n in HATE_SETS
@@ -318,16 +345,22 @@ def main() -> int:
     k = int(np.argmax([f[-1] for f in fitted]))
     c_hate, (hate_w, hate_b, th_heads, hate_scores, _) = HATE_CS[k], fitted[k]
     heads["hate_w"], heads["hate_b"] = hate_w, hate_b
+    heads["hate_languages"] = np.array(HATE_LANGUAGES)
     best_th = hate_decision(hate_scores)
     for n in HATE_SETS:
         vt, vl = read_split(data / n, "val")
-        vp = combined_hate(embed_cached(vt), hate_w, hate_b)
+        vp = combined_hate(embed_cached(vt), hate_w, hate_b, vt)
         pred = np.array(
             [hate_rule.is_hate(fold(t), p, best_th) for t, p in zip(vt, vp, strict=True)]
         )
         report[f"hate_{n.split('/')[0]}_val_macro_f1"] = round(
             float(f1_score(vl, pred, average="macro")), 4
         )
+    for lang, folder in HATE_BACKGROUND.items():
+        vt, _ = read_split(data / folder, "val")
+        vp = combined_hate(embed_cached(vt), hate_w, hate_b, vt)
+        flagged = [hate_rule.is_hate(fold(t), p, best_th) for t, p in zip(vt, vp, strict=True)]
+        report[f"hate_flagged_ordinary_tweets_{lang}_umsab_val"] = round(float(np.mean(flagged)), 4)
 
     # Injection: this project's own set (bench/data/injection.jsonl), with every other message
     # of bench/data as further negatives; features are the embedding and hashed character
@@ -381,11 +414,13 @@ def main() -> int:
             },
             "hate": {
                 "data": "three heads, one per set: TweetEval hate train, Stormfront train (EN), "
-                "FTR train (FR)",
+                "FTR train (FR); UMSAB english/french train as more negatives of the heads "
+                "of their language",
                 "C": c_hate,
                 "C_from": f"5-fold CV among {list(HATE_CS)}",
-                "score": "the highest of the three heads, each head's threshold folded into "
-                "its bias (0.5 = that head's threshold)",
+                "score": "the highest of the heads of the message's language (EN: TweetEval, "
+                "Stormfront; FR: FTR), each head's threshold folded into its bias (0.5 = that "
+                "head's threshold)",
                 "head_thresholds": {k: round(v, 2) for k, v in th_heads.items()},
                 "head_thresholds_from": "5-fold CV on each train set (its own head out of "
                 "fold, the other heads never trained on it), best mean macro-F1 of the three",
@@ -417,6 +452,7 @@ def main() -> int:
                 LICENCES["tweeteval"],
                 LICENCES["stormfront_hate_en"],
                 LICENCES["ftr_racism_fr"],
+                LICENCES["umsab"],
             ],
             "injection": [LICENCES["bench/data"]],
         },
