@@ -10,6 +10,7 @@ machine. Quality is scored on the development sets' validation splits (never tra
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -19,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.policy import load_policy  # noqa: E402
-from models.classifier import EmbeddingClassifier  # noqa: E402
+from models.classifier import WEIGHTS, EmbeddingClassifier  # noqa: E402
 from models.encoder import encode, prepare  # noqa: E402
 from models.evaluation import (  # noqa: E402
     caught_and_false,
@@ -119,6 +120,22 @@ def main() -> int:
     print(f"  {'hate contrast: hateful caught, ours':42} {hit / n * 100:5.1f}")
     print(
         f"  {'hate contrast: not-hate flagged, ours':42} {fa / na * 100:5.1f}  target <= 5%  {ok}"
+    )
+    injection = read_jsonl(own / "injection.jsonl")
+    others = [{"text": r["text"]} for r in community + contrast]
+    hit, n, fa, na = caught_and_false(
+        flag_rates(classifier, injection + others, "prompt_injection", "injection")
+    )
+    cv = json.loads((WEIGHTS / "PROVENANCE.json").read_text())["validation"]
+    caught, false = cv["injection_cv_caught"], cv["injection_cv_false_flags"]
+    ok = "OK" if caught >= 0.95 and false <= 0.02 else "BELOW TARGET"
+    print(
+        f"  {'injection, 5-fold CV of the head: caught':42} {caught * 100:5.1f}  "
+        f"false flags {false * 100:.1f}%  target >= 95% at <= 2%  {ok}"
+    )
+    print(
+        f"  {'injection, the product on those sets':42} {hit / n * 100:5.1f}  "
+        f"false flags {fa / na * 100:.1f}%  (in-sample: the head learned from them)"
     )
     return 0
 
