@@ -38,6 +38,12 @@ LEGAL = _any(
     r"\bcease and desist\b|\bsmall claims\b|\bformal (complaint|notice)\b",
     r"\b(porter|deposer) plainte\b|\bavocat\b|\bproces\b|\bmise en demeure\b|\bcnil\b",
     r"\bpoursuites?( judiciaires)?\b|\bdgccrf\b|\bjustice\b|\btribunal\b|\bhuissier\b",
+    # Regulators and consumer bodies: a formal complaint elsewhere, for the legal group too.
+    r"\bconsumer (protection|rights?|affairs)\b|\btrading standards\b|\bombudsman\b",
+    r"\bbetter business bureau\b|\b(report|reporting) (you|this|them) to the (bbb|cma|fcc)\b",
+    r"\bsignal ?conso\b|\bque choisir\b|\bmediateur de la consommation\b",
+    r"\bsaisir (le|un) mediateur\b",
+    r"\bassociation de (consommateurs|defense des consommateurs)\b",
 )
 
 SAFETY = _any(

@@ -11,6 +11,7 @@ import pytest
 
 from bot.domain import Classification
 from bot.policy import load_policy
+from models import signals
 from models.base import ClassifyInput
 from models.classifier import WEIGHTS, EmbeddingClassifier
 
@@ -347,3 +348,20 @@ async def test_a_long_ordinary_message_stays_ordinary(classifier: EmbeddingClass
 async def test_a_short_message_has_no_evidence_to_quote(classifier: EmbeddingClassifier) -> None:
     [c] = await run(classifier, ["My lawyer will sue you."])
     assert "legal_threat" in c.flags and c.evidence == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm filing a complaint with consumer protection about this charge",
+        "je vais saisir le médiateur de la consommation pour ce prélèvement",
+        "signalé sur SignalConso, bonne journée",
+        "reporting you to the Better Business Bureau",
+    ],
+)
+def test_a_complaint_to_a_regulator_is_a_legal_matter(text: str) -> None:
+    assert signals.legal(signals.fold(text))
+
+
+def test_a_mediator_in_a_meeting_is_not() -> None:
+    assert not signals.legal(signals.fold("le médiateur de notre réunion d'équipe était top"))
