@@ -239,6 +239,10 @@ async def demo(args: argparse.Namespace, config: Config) -> int:
             _show(s, channel.decisions.get(s.id), drafts)
             draft_seconds += [x for x in await _draft_seconds(app, s.id) if x is not None]
         _summary(mine, channel, elapsed, draft_seconds)
+        print(
+            "what they were about: tactline topics --since 1d | the report: "
+            "tactline report --since 1d --out var/report.html"
+        )
         return await _review_and_post(app, channel, interactive, posts_log)
 
 
