@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import Action, Decision, DraftBrief, InboundMessage, PlatformStyle
-from bot.policy.facts import Found, fact_text
+from bot.policy.facts import Found, fact_text, said_first
 from bot.policy.loader import Policy
 from bot.policy.match import in_scope
 from bot.policy.routing import Plan
@@ -70,7 +70,9 @@ def draft_brief(
         platform=message.platform,
         voice=brand.voice,
         strategy=decision.strategy,
-        facts=tuple(fact_text(p.fact, c.language) or p.fact.text for p in found.picks),
+        facts=tuple(
+            said_first(fact_text(p.fact, c.language) or p.fact.text, p) for p in found.picks
+        ),
         style=platform_style(policy, message),
         forbidden_promises=brand.forbidden_promises,
         avoid_topics=brand.avoid_topics,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -126,3 +127,21 @@ def fact_text(fact: FactEntry, language: str) -> str | None:
     """The fact's text in ``language``, or None when the admin has not written it."""
     value: str | None = getattr(fact, text_key(language), None)
     return value
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def said_first(text: str, pick: FactPick) -> str:
+    """The fact's text with the sentence that holds most of the keywords the message hit
+    first. A fact that says several things ("Plans: Free…, Pro at 4 euros… There is no
+    student discount.") is read from its start by a small model, which then answers a
+    question about students with the prices."""
+    sentences = _SENTENCE_END.split(text.strip())
+    if len(sentences) < 2 or not pick.keywords:
+        return text
+    hits = [sum(keyword_in(k, normalize(one)) for k in pick.keywords) for one in sentences]
+    best = max(range(len(sentences)), key=lambda i: (hits[i], -i))
+    if best == 0 or hits[best] <= hits[0]:
+        return text
+    return " ".join([sentences[best], *sentences[:best], *sentences[best + 1 :]])

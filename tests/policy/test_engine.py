@@ -30,6 +30,23 @@ def test_question_goes_to_default_group_with_a_brief() -> None:
     assert rules(d) == ["defaults"]
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "first"),
+    [
+        ("Is there a student discount?", "en", "There is no student or education discount"),
+        ("Vous faites un tarif étudiant ?", "fr", "Il n'y a pas de réduction étudiante"),
+        ("How much is the Pro plan?", "en", "Plans: Free"),
+    ],
+)
+def test_the_facts_sentence_that_answers_comes_first(text: str, language: str, first: str) -> None:
+    """A fact that says several things leads with what the message asked about: a small model
+    answers from a fact's start (the prices, for a question about students)."""
+    d = decide(POLICY, make_message(text), classified(language=language))
+    assert d.brief is not None and d.brief.facts
+    assert d.brief.facts[0].startswith(first)
+    assert "4 euros" in d.brief.facts[0]  # reordered, nothing dropped
+
+
 def test_legal_threat_goes_to_legal_urgently_with_a_holding_draft() -> None:
     d = decide(
         POLICY,
