@@ -13,7 +13,7 @@ from bot.domain import Classification
 from bot.policy import load_policy
 from models import signals
 from models.base import ClassifyInput
-from models.classifier import WEIGHTS, EmbeddingClassifier
+from models.classifier import WEIGHTS, EmbeddingClassifier, lexicon_features
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -116,6 +116,45 @@ async def test_counter_speech_is_not_toxic(classifier: EmbeddingClassifier, text
 async def test_sarcastic_praise_is_not_praise(classifier: EmbeddingClassifier, text: str) -> None:
     [c] = await run(classifier, [text])
     assert "sarcasm" in c.flags and c.intent != "praise" and c.sentiment == "negative", c
+
+
+async def test_sarcastic_praise_is_a_complaint(classifier: EmbeddingClassifier) -> None:
+    [c] = await run(
+        classifier, ["Love paying for pro just to watch sync fail every monday. Great job 🙃"]
+    )
+    assert c.intent == "complaint" and c.sentiment == "negative", c
+
+
+# Community praise the sentiment head read as negative before it had the lexicon beside the
+# embedding (issue 12).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Honestly this app is the reason my notes finally make sense. Never going back.",
+        "how is this free?? the free plan alone beats what i was paying for before 😭",
+        "Pas de pub, juste des notes, ça marche. Franchement top.",
+    ],
+)
+async def test_plain_praise_reads_positive(classifier: EmbeddingClassifier, text: str) -> None:
+    [c] = await run(classifier, [text])
+    assert c.sentiment == "positive" and "sarcasm" not in c.flags, c
+
+
+def test_lexicon_reads_each_language_with_negation() -> None:
+    en, fr, fr_not, fr_comma, heart = lexicon_features(
+        [
+            "I love it, works great",
+            "c'est génial, j'adore",
+            "franchement c'est pas génial",
+            "pas de blabla, juste des notes",
+            "merci pour la synchro ❤️",
+        ]
+    )
+    assert en[0] > 0.5 and not en[3:6].any(), en  # English scores only
+    assert fr[3] > 0 and not fr[0:3].any(), fr  # French scores only
+    assert fr_not[3] < 0 < fr_not[5], fr_not  # "pas" turns "génial" round
+    assert fr_comma[3] > 0, fr_comma  # ... but not across a comma
+    assert heart[6] > 0.5, heart  # the emoji's own polarity
 
 
 async def test_sincere_praise_is_not_sarcasm(classifier: EmbeddingClassifier) -> None:
