@@ -404,3 +404,14 @@ def test_a_complaint_to_a_regulator_is_a_legal_matter(text: str) -> None:
 
 def test_a_mediator_in_a_meeting_is_not() -> None:
     assert not signals.legal(signals.fold("le médiateur de notre réunion d'équipe était top"))
+
+
+@pytest.mark.parametrize(
+    "text", ["the devs are braindead monkeys lmao", "t'es un troll et un débile, dégage"]
+)
+async def test_an_insult_at_people_is_toxic_not_hate(
+    classifier: EmbeddingClassifier, text: str
+) -> None:
+    """Hate attacks people for who they are; an insult at the team is toxic (an attack)."""
+    [c] = await run(classifier, [text])
+    assert c.toxic and "hate" not in c.flags
