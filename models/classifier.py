@@ -4,7 +4,8 @@
   with the flags).
 - Tone, hate, injection: logistic-regression heads over the same embedding, trained on the
   development sets by ``models/train_tone.py`` (weights, licences and provenance in
-  ``models/weights``); thresholds as trained, or overridden in ``[models.classifier]``.
+  ``models/weights``); thresholds as trained, or overridden in ``[models.classifier]``. The
+  sentiment head also reads lexicon polarity (``models/lexicon.py``).
 - Signals (``models/signals.py``) flag legal threats, safety, spam and injection attempts,
   and separate an insult at people from harsh words about a product, or from someone
   quoting an insult to condemn it; ``models/hate.py`` tells hate from reports of it.
@@ -16,8 +17,6 @@ import asyncio
 import functools
 import hashlib
 import json
-import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +31,7 @@ from models.encoder import ENCODER_NAME, Encoder, Vectors, clean, prepare, share
 from models.hate import HateThresholds, is_hate, threatens_group
 from models.intents import IntentModel, Reading, agree
 from models.language import detect_language
+from models.lexicon import lexicon_features
 from models.windows import sentence_split, windows
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
@@ -124,96 +124,6 @@ class ToneHeads:
         w, b = self.weights["injection"]
         z = x @ w[:, : x.shape[1]].T + char_grams(texts) @ w[:, x.shape[1] :].T + b
         return _sigmoid(np.asarray(z))
-
-
-# Lexicon polarity beside the embedding, for the sentiment head: VADER's compound, positive
-# and negative scores for English (vaderSentiment 3.3.2), the same from the French VADER
-# lexicon for French (the other language's three left at zero), and VADER's compound of the
-# message's emojis alone. On 5-fold CV over UMSAB EN+FR train the head's macro-recall went
-# from .608 to .645 with them (models/train_tone.py).
-LEXICON_FEATURES = 7
-_ELISION = re.compile(r"\b(?:[jldmtsnc]|qu)'")
-_FR_WORD = re.compile(r"[a-z]+")
-_CLAUSE = re.compile(r"[,.;:!?()]+")
-_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
-# French negations (VADER's 0.74 flip when one is among the three words before a word of the
-# lexicon) and intensifiers (its 0.293 step), folded.
-_FR_NEGATIONS = frozenset("pas jamais rien aucun aucune aucunement nullement sans ni".split())
-_FR_BOOSTERS = {
-    **dict.fromkeys(
-        "absolument carrement completement extremement hyper grave trop tres tellement "
-        "vraiment vachement super ultra totalement".split(),
-        0.293,
-    ),
-    **dict.fromkeys("assez peu plutot presque moins".split(), -0.293),
-}
-
-
-@functools.cache
-def _vader() -> Any:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return SentimentIntensityAnalyzer()
-
-
-@functools.cache
-def _fr_lexicon() -> dict[str, float]:
-    """Folded French word -> valence (-4..4): vaderSentiment-fr's lexicon, MIT (the file
-    keeps its source and licence)."""
-    data = json.loads((WEIGHTS / "fr_lexicon.json").read_text(encoding="utf-8"))
-    return {str(k): float(v) for k, v in data["valence"].items()}
-
-
-def _fr_valences(text: str) -> list[float]:
-    """The valence of each lexicon word, read with the three words before it in its clause
-    (a negation or an intensifier does not reach across a comma: "pas de pub, juste...")."""
-    lexicon = _fr_lexicon()
-    out: list[float] = []
-    for clause in _CLAUSE.split(_ELISION.sub(" ", signals.fold(text))):
-        words = _FR_WORD.findall(clause)
-        for i, word in enumerate(words):
-            v = lexicon.get(word)
-            if v is None:
-                continue
-            before = words[max(0, i - 3) : i]
-            v += sum(math.copysign(_FR_BOOSTERS.get(b, 0.0), v) for b in before)
-            if any(b in _FR_NEGATIONS for b in before):
-                v *= -0.74
-            out.append(v)
-    return out
-
-
-def french_polarity(text: str) -> tuple[float, float, float]:
-    """(compound, positive, negative) of a French text, VADER's way on its French lexicon:
-    valences summed (negation and intensifiers read), exclamation marks stressing them,
-    normalised to -1..1; positive and negative are their shares of the words."""
-    valences = _fr_valences(text)
-    total = sum(valences)
-    if total:
-        total += math.copysign(min(text.count("!"), 4) * 0.292, total)
-    compound = total / math.sqrt(total * total + 15)
-    positive = sum(v + 1 for v in valences if v > 0)
-    negative = sum(-v + 1 for v in valences if v < 0)
-    words = len(_FR_WORD.findall(signals.fold(text)))
-    mass = positive + negative + max(0, words - len(valences)) or 1.0
-    return compound, positive / mass, negative / mass
-
-
-def lexicon_features(texts: Sequence[str]) -> np.ndarray:
-    """``LEXICON_FEATURES`` columns per text: English (compound, positive, negative), French
-    (the same), the emojis' compound; each text is read in its language only."""
-    out = np.zeros((len(texts), LEXICON_FEATURES), dtype=np.float32)
-    vader = _vader()
-    for i, text in enumerate(texts):
-        if detect_language(text) == "fr":
-            out[i, 3:6] = french_polarity(text)
-        else:
-            s = vader.polarity_scores(text)
-            out[i, 0:3] = (s["compound"], s["pos"], s["neg"])
-        emojis = "".join(_EMOJI.findall(text))
-        if emojis:
-            out[i, 6] = vader.polarity_scores(emojis)["compound"]
-    return out
 
 
 CHAR_FEATURES = 2**16

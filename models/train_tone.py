@@ -31,9 +31,10 @@ from sklearn.metrics import f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from models import hate as hate_rule
-from models.classifier import LEXICON_FEATURES, ToneHeads, char_grams, lexicon_features
+from models.classifier import ToneHeads, char_grams
 from models.encoder import ENCODER_NAME, encode
 from models.language import detect_language
+from models.lexicon import LEXICON_FEATURES, lexicon_features
 from models.signals import fold
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"

@@ -13,7 +13,8 @@ from bot.domain import Classification
 from bot.policy import load_policy
 from models import signals
 from models.base import ClassifyInput
-from models.classifier import WEIGHTS, EmbeddingClassifier, lexicon_features
+from models.classifier import WEIGHTS, EmbeddingClassifier
+from models.lexicon import lexicon_features
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
