@@ -46,14 +46,12 @@ sys.path.insert(0, str(REPO / "bench"))
 from bench_exam import EXAM  # noqa: E402
 
 from bot.app import default_classifier_factory, default_drafter, fact_meaning  # noqa: E402
+from bot.approval import LogApprovalChannel  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.domain import (  # noqa: E402
     ApprovalDecision,
     Author,
     ConversationRef,
-    Decision,
-    DeliveryReceipt,
-    Draft,
     DraftBrief,
     InboundMessage,
     Platform,
@@ -64,38 +62,12 @@ from bot.pipeline import Judgement, Pipeline  # noqa: E402
 from bot.policy import Policy, load_policy  # noqa: E402
 from bot.store import replies  # noqa: E402
 from bot.store.database import Database  # noqa: E402
-from bot.store.store import Store, StoredMessage, open_store, utcnow  # noqa: E402
+from bot.store.store import Store, open_store, utcnow  # noqa: E402
 from models.base import Drafter, DraftResult  # noqa: E402
 
 REPLIES = REPO / "bench" / "data" / "learning_replies.jsonl"
 OUT = REPO / "var" / "bench_learning"
 MODERATOR = "bench-moderator"
-
-
-class Quiet:
-    """An approval channel that shows nothing (the bench reads the store)."""
-
-    async def message_decided(self, stored: StoredMessage, decision: Decision) -> None:
-        return None
-
-    async def burst_grew(self, leader_id: int) -> None:
-        return None
-
-    async def drafting_delayed(self, stored: StoredMessage, decision: Decision, note: str) -> None:
-        return None
-
-    async def draft_ready(
-        self, stored: StoredMessage, decision: Decision, draft: Draft, notes: tuple[str, ...]
-    ) -> None:
-        return None
-
-    async def delivery_result(
-        self, draft_id: int, receipt: DeliveryReceipt | None, error: str | None
-    ) -> None:
-        return None
-
-    async def admin_alert(self, text: str) -> None:
-        return None
 
 
 @dataclass
@@ -351,7 +323,7 @@ async def main(skip_baseline: bool) -> int:
                 meaning=fact_meaning,
                 bank=bank,
             ),
-            approvals=Quiet(),
+            approvals=LogApprovalChannel(),
         )
         try:
             return await runs(Bench(pipeline, store, bank, drafter), cases, skip_baseline)
