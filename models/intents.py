@@ -11,6 +11,7 @@ evaluation set), so that a confidence of 0.8 is right about 80% of the time.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,14 @@ ATTACK_SURE = 0.8
 # Praise the model is this sure of is sincere when only the irony head (trained on tweets)
 # calls it sarcastic: the sarcasm flag is dropped rather than turning it into a complaint.
 SINCERE_SURE = 0.9
+# Thanks for a fix, in either order ("thanks for sorting it out", "fixed in an hour, merci"),
+# on folded text. A fix in quotes ("thanks for 'fixing' it") is not one.
+_THANKS = r"\b(thanks?|thank you|thx|cheers|kudos|merci)\b"
+_FIX = (
+    r"(?<!['\"«“‘])\b(fix(ed|ing)?|solv(ed|ing)|resolv(ed|ing)|sort(ed|ing) (it |this |that )?out|"
+    r"repair(ed|ing)|corrige\w*|correction|regle\w*|resolu\w*|repare\w*)\b(?!['\"»”’])"
+)
+THANKS_FOR_A_FIX = re.compile(f"{_THANKS}.*{_FIX}|{_FIX}.*{_THANKS}")
 # The least confidence an intent forced by a flag gets.
 FORCED = 0.6
 # The nearest examples' part of the score: the mean cosine similarity of a message to each
@@ -228,6 +237,11 @@ class Reading:
     confidence: float
     folded: str = ""  # the message as signals.fold gives it
 
+    def runner_up(self) -> str:
+        """The most likely intent other than the one it was read as."""
+        order = np.argsort(self.scores)[::-1]
+        return next(self.names[int(i)] for i in order if self.names[int(i)] != self.intent)
+
     def force(self, name: str) -> None:
         """The flags say it is ``name``: the intent it was read as gives it its probability
         (what the model thought of the message is moved, not lost), and a flag's word is
@@ -258,10 +272,11 @@ def agree(reading: Reading, flags: set[str], *, toxic: bool, hate: bool) -> None
     elif toxic and intent not in _TOXIC_ALREADY:
         reading.force(Intent.ATTACK)
     elif intent == Intent.ATTACK and not toxic and not _sure_attack(reading):
-        # Harsh but legitimate criticism is a complaint to answer, not an attack.
-        reading.force(Intent.COMPLAINT)
+        # No one is insulted: it is what else the model thought it was (harsh but
+        # legitimate criticism is a complaint to answer).
+        reading.force(reading.runner_up())
     if Flag.SARCASM in flags and reading.intent == Intent.PRAISE:
-        if reading.confidence >= SINCERE_SURE and not _said_sarcastically(reading.folded):
+        if _sincere(reading):
             flags.discard(Flag.SARCASM)  # only the irony head thought so: sincere praise
         else:
             reading.force(Intent.COMPLAINT)
@@ -272,6 +287,14 @@ def _sure_attack(reading: Reading) -> bool:
     goldfish"): the model is sure, and it is not someone condemning an insult."""
     folded = reading.folded
     return reading.confidence >= ATTACK_SURE and not signals.counter_speech(folded, folded)
+
+
+def _sincere(reading: Reading) -> bool:
+    """Praise only the irony head doubts: the model is sure of it, or it thanks someone for a
+    fix ("thank you for fixing the crash so fast") with no sarcastic turn of phrase."""
+    if _said_sarcastically(reading.folded):
+        return False
+    return reading.confidence >= SINCERE_SURE or THANKS_FOR_A_FIX.search(reading.folded) is not None
 
 
 def _said_sarcastically(folded: str) -> bool:

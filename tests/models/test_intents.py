@@ -21,7 +21,15 @@ from models.signals import fold
 REPO = Path(__file__).resolve().parents[2]
 COMMUNITY = REPO / "bench" / "data" / "community_intents.jsonl"
 NAMES = [
-    str(i) for i in (Intent.QUESTION, Intent.COMPLAINT, Intent.PRAISE, Intent.ATTACK, Intent.SAFETY)
+    str(i)
+    for i in (
+        Intent.QUESTION,
+        Intent.COMPLAINT,
+        Intent.PRAISE,
+        Intent.FEEDBACK,
+        Intent.ATTACK,
+        Intent.SAFETY,
+    )
 ]
 
 
@@ -41,6 +49,17 @@ def test_an_unsure_attack_the_tone_heads_call_harmless_is_a_complaint() -> None:
     agree(r, set(), toxic=False, hate=False)
     assert r.intent == Intent.COMPLAINT
     # The attack's probability moves to the complaint: the model thought it one or the other.
+    assert r.confidence == pytest.approx(1.0)
+
+
+def test_an_unsure_attack_the_tone_heads_call_harmless_is_what_else_the_model_thought() -> None:
+    # A blunt opinion the model half took for an insult: no one is insulted, and the model's
+    # other reading was feedback, not a complaint.
+    r = reading(
+        Intent.ATTACK, 0.45, "the new colour scheme is a crime against eyes", second=Intent.FEEDBACK
+    )
+    agree(r, set(), toxic=False, hate=False)
+    assert r.intent == Intent.FEEDBACK
     assert r.confidence == pytest.approx(1.0)
 
 
@@ -83,6 +102,23 @@ def test_sure_praise_only_the_irony_head_doubts_is_sincere() -> None:
     unsure = reading(Intent.PRAISE, 0.6, "thank you for the quick reply, you are the best")
     agree(unsure, {str(Flag.SARCASM)}, toxic=False, hate=False)
     assert unsure.intent == Intent.COMPLAINT
+
+
+def test_thanks_for_a_fix_only_the_irony_head_doubts_is_sincere() -> None:
+    for text in (
+        "thank you for fixing the sync crash so fast ❤️",
+        "merci d'avoir réglé mon problème de connexion en une heure",
+    ):
+        flags = {str(Flag.SARCASM)}
+        r = reading(Intent.PRAISE, 0.7, text)
+        agree(r, flags, toxic=False, hate=False)
+        assert r.intent == Intent.PRAISE and Flag.SARCASM not in flags, text
+
+
+def test_thanks_for_a_fix_in_quotes_is_not_sincere() -> None:
+    r = reading(Intent.PRAISE, 0.7, "thanks for 'fixing' sync, now it crashes every hour")
+    agree(r, {str(Flag.SARCASM)}, toxic=False, hate=False)
+    assert r.intent == Intent.COMPLAINT
 
 
 # -- the real model on messages it has never seen ------------------------------------------
