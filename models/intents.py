@@ -38,6 +38,13 @@ ATTACK_SURE = 0.8
 # Praise the model is this sure of is sincere when only the irony head (trained on tweets)
 # calls it sarcastic: the sarcasm flag is dropped rather than turning it into a complaint.
 SINCERE_SURE = 0.9
+
+
+def _then(first: str, later: str) -> str:
+    """``first``, then ``later`` further on the same line, in linear time (see signals)."""
+    return rf"(?<![^\n])(?>[^\n]*?(?:{first}))[^\n]*?(?:{later})"
+
+
 # Thanks for a fix, in either order ("thanks for sorting it out", "fixed in an hour, merci"),
 # on folded text. A fix in quotes ("thanks for 'fixing' it") is not one.
 _THANKS = r"\b(thanks?|thank you|thx|cheers|kudos|merci)\b"
@@ -45,7 +52,11 @@ _FIX = (
     r"(?<!['\"«“‘])\b(fix(ed|ing)?|solv(ed|ing)|resolv(ed|ing)|sort(ed|ing) (it |this |that )?out|"
     r"repair(ed|ing)|corrige\w*|correction|regle\w*|resolu\w*|repare\w*)\b(?!['\"»”’])"
 )
-THANKS_FOR_A_FIX = re.compile(f"{_THANKS}.*{_FIX}|{_FIX}.*{_THANKS}")
+THANKS_FOR_A_FIX = re.compile(f"{_then(_THANKS, _FIX)}|{_then(_FIX, _THANKS)}")
+# Praise said with an eye-roll, or a French "merci hein": sarcastic, whatever the heads read.
+ROLLED_EYES = re.compile(
+    r"🙄|😒|(?:^|\s)/s\s*$|\b(merci|bravo|super|genial|trop bien)\W{0,3}hein\b"
+)
 # The least confidence an intent forced by a flag gets.
 FORCED = 0.6
 # The nearest examples' part of the score: the mean cosine similarity of a message to each
@@ -259,7 +270,8 @@ _TOXIC_ALREADY = (Intent.COMPLAINT, Intent.BUG_REPORT, Intent.ATTACK, Intent.SAF
 def agree(reading: Reading, flags: set[str], *, toxic: bool, hate: bool) -> None:
     """Flags and intent must tell the same story: the flags force the intent, except where
     the model is sure of an intent a weaker signal contradicts (an attack the tone heads do
-    not call toxic, sincere praise read as sarcastic)."""
+    not call toxic, sincere praise read as sarcastic); praise said with rolled eyes is a
+    sarcastic complaint whatever the heads read."""
     intent = reading.intent
     if Flag.SAFETY in flags:
         reading.force(Intent.SAFETY)
@@ -275,6 +287,8 @@ def agree(reading: Reading, flags: set[str], *, toxic: bool, hate: bool) -> None
         # No one is insulted: it is what else the model thought it was (harsh but
         # legitimate criticism is a complaint to answer).
         reading.force(reading.runner_up())
+    if reading.intent == Intent.PRAISE and ROLLED_EYES.search(reading.folded) is not None:
+        flags.add(Flag.SARCASM)
     if Flag.SARCASM in flags and reading.intent == Intent.PRAISE:
         if _sincere(reading):
             flags.discard(Flag.SARCASM)  # only the irony head thought so: sincere praise
@@ -298,5 +312,9 @@ def _sincere(reading: Reading) -> bool:
 
 
 def _said_sarcastically(folded: str) -> bool:
-    """Praise words around a bad event: sarcastic whatever the model thinks."""
-    return signals.sarcastic_opening(folded) or signals.sarcastic_cue(folded)
+    """Praise words around a bad event, or rolled eyes: sarcastic whatever the model thinks."""
+    return (
+        signals.sarcastic_opening(folded)
+        or signals.sarcastic_cue(folded)
+        or ROLLED_EYES.search(folded) is not None
+    )

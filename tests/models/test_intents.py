@@ -121,6 +121,24 @@ def test_thanks_for_a_fix_in_quotes_is_not_sincere() -> None:
     assert r.intent == Intent.COMPLAINT
 
 
+def test_praise_with_rolled_eyes_is_a_sarcastic_complaint_whatever_the_heads_read() -> None:
+    for text in (
+        "love how the new export flow takes six clicks now 🙄",
+        "encore une déconnexion pendant ma réunion, merci hein",
+    ):
+        flags: set[str] = set()
+        r = reading(Intent.PRAISE, 0.95, text)
+        agree(r, flags, toxic=False, hate=False)
+        assert r.intent == Intent.COMPLAINT and Flag.SARCASM in flags, text
+
+
+def test_a_warm_hein_is_not_sarcasm() -> None:
+    flags: set[str] = set()
+    r = reading(Intent.PRAISE, 0.95, "merci pour tout, hein, vous êtes au top")
+    agree(r, flags, toxic=False, hate=False)
+    assert r.intent == Intent.PRAISE and not flags
+
+
 # -- the real model on messages it has never seen ------------------------------------------
 
 
