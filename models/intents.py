@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -248,10 +248,12 @@ class Reading:
     confidence: float
     folded: str = ""  # the message as signals.fold gives it
 
-    def runner_up(self) -> str:
-        """The most likely intent other than the one it was read as."""
-        order = np.argsort(self.scores)[::-1]
-        return next(self.names[int(i)] for i in order if self.names[int(i)] != self.intent)
+    def runner_up(self, besides: Collection[str] = ()) -> str:
+        """The most likely intent other than the one it was read as and ``besides`` (the
+        intent itself when there is no other)."""
+        order = [self.names[int(i)] for i in np.argsort(self.scores)[::-1]]
+        left = (n for n in order if n != self.intent and n not in besides)
+        return next(left, self.intent)
 
     def force(self, name: str) -> None:
         """The flags say it is ``name``: the intent it was read as gives it its probability
@@ -262,6 +264,9 @@ class Reading:
             self.intent, self.confidence = name, max(min(1.0, moved), FORCED)
 
 
+# Intents that come with their flag (the classifier raises it when the model is sure): an
+# intent a weaker reading falls back to is never one of these without it.
+_FLAG_BOUND = (Intent.SAFETY, Intent.LEGAL_THREAT, Intent.SPAM)
 # Intents a toxic message may keep: an angry complaint or bug report is answered as one, and
 # a threat of violence is a safety matter before it is an insult.
 _TOXIC_ALREADY = (Intent.COMPLAINT, Intent.BUG_REPORT, Intent.ATTACK, Intent.SAFETY)
@@ -285,8 +290,8 @@ def agree(reading: Reading, flags: set[str], *, toxic: bool, hate: bool) -> None
         reading.force(Intent.ATTACK)
     elif intent == Intent.ATTACK and not toxic and not _sure_attack(reading):
         # No one is insulted: it is what else the model thought it was (harsh but
-        # legitimate criticism is a complaint to answer).
-        reading.force(reading.runner_up())
+        # legitimate criticism is a complaint to answer), short of what needs a flag.
+        reading.force(reading.runner_up(besides=_FLAG_BOUND))
     if reading.intent == Intent.PRAISE and ROLLED_EYES.search(reading.folded) is not None:
         flags.add(Flag.SARCASM)
     if Flag.SARCASM in flags and reading.intent == Intent.PRAISE:

@@ -63,6 +63,15 @@ def test_an_unsure_attack_the_tone_heads_call_harmless_is_what_else_the_model_th
     assert r.confidence == pytest.approx(1.0)
 
 
+def test_an_unsure_attack_never_falls_back_to_an_intent_that_needs_its_flag() -> None:
+    # The model's other reading was a safety matter, but nothing flagged one.
+    text = "we need a log of who deleted what, admins are going crazy"
+    scores = np.array([0.0, 0.12, 0.0, 0.0, 0.48, 0.40])
+    r = Reading(list(NAMES), scores, Intent.ATTACK, 0.48, fold(text))
+    agree(r, set(), toxic=False, hate=False)
+    assert r.intent == Intent.COMPLAINT
+
+
 def test_a_sure_insult_at_people_stays_an_attack_though_not_toxic() -> None:
     r = reading(Intent.ATTACK, 0.95, "your head of support has the brains of a goldfish")
     agree(r, set(), toxic=False, hate=False)
