@@ -184,6 +184,18 @@ _THANKED = re.compile(
     re.IGNORECASE,
 )
 _SORRY = re.compile(r"\bsorry\b|\bapologi|\bd[ée]sol[ée]|\bexcus", re.IGNORECASE)
+# Thanks of any kind, and the thanks a sarcastic complaint still deserves: for the report, for
+# telling us, for the member's patience. Any other thanks ("Thank you!", "merci pour ce
+# cadeau") takes the sarcasm at its word.
+_THANKS = re.compile(r"\b(thanks?|thank you|thx|merci)\b", re.IGNORECASE)
+_THANKS_FOR_TELLING = re.compile(
+    r"\bthank(s| you) for (letting us know|reporting|the report|flagging|telling us|raising|"
+    r"(your|the) (patience|report|heads-up|details?|feedback))|"
+    r"\bmerci (de|d') ?(nous |l')?(l'avoir |avoir |l')?(signal|pr[ée]ven|remont|ta patience|"
+    r"votre patience|ton retour|votre retour)|"
+    r"\bmerci pour (le|ton|votre|ce) (signalement|retour|patience|message|d[ée]tail)",
+    re.IGNORECASE,
+)
 
 
 def ordered(message: str) -> list[str]:
@@ -267,7 +279,10 @@ def _menu(s: _Said) -> Finding | None:
 
 
 def _thanks_sarcasm(s: _Said) -> Finding | None:
-    if "sarcasm" in s.brief.flags and _THANKED.search(s.sentence):
+    if "sarcasm" not in s.brief.flags:
+        return None
+    thanked = _THANKS.search(s.sentence) and not _THANKS_FOR_TELLING.search(s.sentence)
+    if thanked or _THANKED.search(s.sentence):
         return Finding("sarcasm", "takes a sarcastic message as praise")
     return None
 

@@ -330,6 +330,50 @@ def test_a_sarcastic_message_is_not_thanked_and_an_upset_member_hears_sorry() ->
     )
 
 
+@pytest.mark.parametrize(
+    ("message", "draft", "kept", "lang"),
+    [
+        (
+            "Super, la recherche ne trouve plus rien depuis la mise à jour. Merci pour ce cadeau.",
+            "Désolé pour la recherche, mais merci pour ce cadeau. Sur quel appareil ?",
+            "Sur quel appareil ?",
+            "fr",
+        ),
+        (
+            "Wonderful, logged out again halfway through my work. Brilliant engineering.",
+            "Sorry for the trouble. Thank you! Which device logs you out?",
+            "Sorry for the trouble. Which device logs you out?",
+            "en",
+        ),
+        (
+            "Great, the app logged me out again. Truly a masterpiece.",
+            "Sorry for the trouble, and thanks for letting us know. Which device?",
+            "Sorry for the trouble, and thanks for letting us know. Which device?",
+            "en",
+        ),
+        (
+            "Bravo, encore une mise à jour qui casse la synchro. Génial.",
+            "Désolés, et merci de nous l'avoir signalé. Quelle version ?",
+            "Désolés, et merci de nous l'avoir signalé. Quelle version ?",
+            "fr",
+        ),
+    ],
+)
+def test_a_sarcastic_thanks_is_not_returned_but_thanks_for_the_report_are_kept(
+    message: str, draft: str, kept: str, lang: str
+) -> None:
+    b = brief(
+        message,
+        language=lang,
+        intent="complaint",
+        sentiment="negative",
+        flags=frozenset({"sarcasm"}),
+        facts=(),
+    )
+    text, _ = check(draft, b)
+    assert text is not None and text.endswith(kept)
+
+
 def test_a_word_from_an_examples_message_is_not_copied_into_the_draft() -> None:
     b = brief(
         "Vous faites un tarif étudiant ?",
