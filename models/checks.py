@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from bot.domain import DraftBrief
 from models import signals, verify
 from models.language import detect_language
+from models.register import to_vous
 
 # A sentence ends at . ! ? … followed by space, but not after a list number ("1. Go to").
 _SENTENCE_END = re.compile(r"(?<=[.!?…])(?<!\b\d\.)\s+")
@@ -105,6 +106,7 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
     if apology:
         kept.insert(0, verify.APOLOGY.get(brief.language, verify.APOLOGY["en"]))
         notes.append("added an apology: the member is upset and the draft did not say sorry")
+    kept, protected = _register(kept, protected, brief, notes)
     result = " ".join(_fit(kept, brief, protected, notes))
     problem = verify.register_problem(result, brief)
     if problem:
@@ -112,6 +114,18 @@ def verify_draft(text: str, brief: DraftBrief, *, system: str = "") -> Checked:
     if brief.style.end_with_question and not result.rstrip().endswith("?"):
         notes.append("no closing question")
     return Checked(unicodedata.normalize("NFC", result), notes)
+
+
+def _register(
+    kept: list[str], protected: str, brief: DraftBrief, notes: list[str]
+) -> tuple[list[str], str]:
+    """French sentences said in « tu » where this platform says « vous », put in « vous »."""
+    if brief.language != "fr" or brief.style.formality != "vous":
+        return kept, protected
+    polite = [to_vous(s) for s in kept]
+    if polite != kept:
+        notes.append("put « tu » in « vous », as this platform says")
+    return polite, to_vous(protected)
 
 
 def _refused(draft: str, brief: DraftBrief, system: str) -> str | None:

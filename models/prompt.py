@@ -9,6 +9,7 @@ import re
 from bot.domain import DraftBrief
 from models import signals
 from models.base import ChatMessage
+from models.register import to_vous
 
 LANGUAGES = {"en": "English", "fr": "French"}
 MAX_CONTEXT_CHARS = 280  # per earlier message
@@ -125,8 +126,11 @@ def build_messages(brief: DraftBrief) -> list[ChatMessage]:
     """System brief, the team's sent replies to the closest messages and then the policy's
     model answers as earlier turns (at most ``MAX_EXAMPLES``), then the message."""
     messages = [ChatMessage("system", system_prompt(brief))]
+    polite = brief.language == "fr" and brief.style.formality == "vous"
     for message, reply in [*brief.learned_examples, *brief.examples][:MAX_EXAMPLES]:
-        messages += [ChatMessage("user", _member_block(message)), ChatMessage("assistant", reply)]
+        # An example written in « tu » teaches « tu », whatever the rules say.
+        shown = to_vous(reply) if polite else reply
+        messages += [ChatMessage("user", _member_block(message)), ChatMessage("assistant", shown)]
     messages.append(ChatMessage("user", user_prompt(brief)))
     if brief.avoid:
         draft, reason = brief.avoid

@@ -218,7 +218,7 @@ def test_a_repeated_sentence_goes() -> None:
 def test_a_name_that_is_not_the_members_is_dropped_from_the_greeting() -> None:
     b = brief("Comment exporter ?", language="fr", author_name="", facts=())
     text, notes = check("Bonjour cli, merci pour ta question. Tu es sur quel appareil ?", b)
-    assert text == "Bonjour, merci pour ta question. Tu es sur quel appareil ?"
+    assert text == "Bonjour, merci pour votre question. Vous êtes sur quel appareil ?"
     assert "removed a name that is not the member's" in notes
     kept, _ = check("Hi maya, thanks! Which device?", brief("hi", author_name="maya", facts=()))
     assert kept == "Hi maya, thanks! Which device?"
@@ -385,7 +385,7 @@ def test_a_word_from_an_examples_message_is_not_copied_into_the_draft() -> None:
         "Merci pour la question ! L'équipe revient vers toi ici. Quel modèle de liseuse as-tu ?",
         b,
     )
-    assert text == "Merci pour la question ! L'équipe revient vers toi ici."
+    assert text == "Merci pour la question ! L'équipe revient vers vous ici."
     assert "removed a sentence: copies 'liseuse' from an example for another message" in notes
 
 
@@ -409,7 +409,7 @@ def test_the_teams_own_words_are_not_borrowed_but_a_subject_still_is() -> None:
     )
     # "merci" is in both example replies: the team's voice, not the Kobo message's subject.
     text, notes = check("Merci beaucoup ! Qu'est-ce qui te plaît le plus ?", b)
-    assert text == "Merci beaucoup ! Qu'est-ce qui te plaît le plus ?", notes
+    assert text == "Merci beaucoup ! Qu'est-ce qui vous plaît le plus ?", notes
     _, notes = check("Merci ! La vue plan marche aussi sur liseuse ?", b)
     assert "removed a sentence: copies 'liseuse' from an example for another message" in notes
 
