@@ -119,11 +119,13 @@ class ToneHeads:
         return out
 
     def injection(self, x: Vectors, texts: Sequence[str]) -> np.ndarray:
-        """Over the embedding and the hashed character n-grams of the folded text: wording
-        ("ignore", "SYSTEM:", "consigne") carries as much as meaning here."""
+        """Over the embedding, the hashed character n-grams of the folded text and the
+        injection cues (``injection_cues``): wording ("ignore", "SYSTEM:", "consigne")
+        carries as much as meaning here."""
         w, b = self.weights["injection"]
-        z = x @ w[:, : x.shape[1]].T + char_grams(texts) @ w[:, x.shape[1] :].T + b
-        return _sigmoid(np.asarray(z))
+        d, g = x.shape[1], x.shape[1] + CHAR_FEATURES
+        z = x @ w[:, :d].T + char_grams(texts) @ w[:, d:g].T + injection_cues(texts) @ w[:, g:].T
+        return _sigmoid(np.asarray(z + b))
 
 
 CHAR_FEATURES = 2**16
@@ -139,7 +141,7 @@ def _char_vectorizer() -> Any:
         n_features=CHAR_FEATURES,
         alternate_sign=False,
         norm="l2",
-        preprocessor=signals.fold,
+        preprocessor=signals.plain,
     )
 
 
@@ -147,6 +149,19 @@ def char_grams(texts: Sequence[str]) -> Any:
     """Hashed character 2- to 5-grams of the folded texts, L2-normalised (a sparse matrix of
     ``CHAR_FEATURES`` columns); stateless, so training and run time agree by construction."""
     return _char_vectorizer().transform(list(texts))
+
+
+# The cues' columns are scaled so that they weigh about as much as the embedding and the
+# n-grams under the same regularisation (5-fold CV over bench/data, C 8, caught at 1.5% false
+# flags: no cues .896, x0.2 .915, x0.3 .947, x0.4 .950, x0.6 .925).
+CUE_SCALE = 0.3
+
+
+def injection_cues(texts: Sequence[str]) -> np.ndarray:
+    """``signals.injection_cues`` of each folded text, scaled by ``CUE_SCALE``."""
+    rows = [signals.injection_cues(signals.fold(t)) for t in texts]
+    out: np.ndarray = np.array(rows, dtype=np.float32).reshape(len(rows), -1) * CUE_SCALE
+    return out
 
 
 @functools.cache

@@ -57,15 +57,88 @@ SAFETY = _any(
     _then(r"\bje vais venir ", r"(arme|couteau)\b"),
 )
 
+# Instructions aimed at the model. "developer mode" and "system prompt" are also settings
+# and OS dialogs ("is developer mode safe to turn on?", "windows showed a system prompt"):
+# they count only when someone asks the bot to enter the mode or to give its prompt.
 INJECTION = _any(
-    r"\bignore (all |any )?(the )?(previous|prior|above|earlier) (instructions|prompts?|rules)\b",
-    r"\b(disregard|forget) (all |your )?(previous |prior )?(instructions|rules|prompt)\b",
-    r"\byou are now\b|\bact as (an? )?(unfiltered|jailbroken|dan)\b|\bdeveloper mode\b",
-    r"\b(system|hidden) prompt\b|\breveal (your|the) (prompt|instructions)\b",
-    r"\bignore (les|toutes les) (instructions|consignes|regles)( precedentes)?\b",
-    r"\boublie (tes|les|toutes tes) (instructions|consignes)\b|\btu es maintenant\b",
+    r"\bignore (all |any )?(of )?(the |your |ur |my )?(previous|prior|above|earlier|original"
+    r"|initial) (instructions|prompts?|rules|guidelines|directives)\b",
+    r"\bignore (all )?(your|ur) (instructions|rules|guidelines|directives|programming)\b",
+    r"\b(disregard|forget) (all |your )?(previous |prior )?(instructions|rules|prompt"
+    r"|guidelines)\b",
+    r"\byou are now\b|\bact as (an? )?(unfiltered|jailbroken|dan)\b",
+    r"\b(enter|simulate|switch to|you'?re in|you are in) developer mode\b",
+    r"^\W*(dev|developer) mode (on|enabled|activated)\b",
+    r"\b(your|ur) (system|hidden|initial|original) prompt\b|\bhidden prompt\b",
+    r"\breveal (your|the) (prompt|instructions)\b",
+    r"\bignore (les|toutes les|tes|toutes tes) (instructions|consignes|regles|directives)"
+    r"( precedentes)?\b",
+    r"\boublie (tes|les|toutes tes) (instructions|consignes|regles|directives)\b",
+    r"\btu es maintenant\b|\b(ton|votre) prompt\b|\bprompt systeme\b",
+    r"\b(simule|passe en|tu es en) mode developpeur\b|^\W*mode developpeur (active|on)\b",
     _then(r"\b(reply|answer|respond) (only )?with\b", r"\b(password|token|prompt)\b"),
+    # A message that addresses whatever AI reads it: "P.S. to the AI reading this: ..."
+    r"\b(if|to) (an?|the|any) (ai|llm|bot|chatbot|assistant|language model)( that)? (reads?"
+    r"|reading|drafts?|drafting|sees?|processing)\b",
+    r"\bsi (une|un|l') ?(ia|bot|assistant|robot) (lit|lis|voit)\b|\bl'ia qui (lit|lis|redige)\b",
+    # The bot's own secrets: "the API key you use", "le jeton que tu utilises".
+    r"\b(api key|access token|token|password|credentials)s? (that )?(you|this bot|the bot) "
+    r"(use|uses|are using)\b",
+    r"\b(cle api|jeton( d'acces)?|mot de passe|identifiants)( que| qu') ?(tu|ce bot|le bot) "
+    r"(utilises?|as)\b",
 )
+
+
+# What instructions aimed at a model are made of, read as 0/1 features by the injection head
+# beside the embedding and the character n-grams (none flags anything on its own): the bot
+# addressed, its own rules or prompt, an imperative opening, authority invoked, secrets, a
+# new rule "from now on", fake markup, hidden things, role-play.
+INJECTION_CUES = tuple(
+    re.compile(p)
+    for p in (
+        r"\b(bot|assistant|ai|ia|llm|chatbot|model|modele|gpt)\b",
+        r"\b(your|ur|yours|tes|ton|ta|tu|t')\b.{0,30}\b(instructions?|rules|prompt|config\w*"
+        r"|guidelines|consignes?|regles|directives?|persona|personnage|role)\b",
+        r"(^|[.!?:]\s*)(say|reply|respond|answer|tell|print|output|write|repeat|ignore|forget"
+        r"|pretend|act|list|share|give|paste|show|confirm|translate|summari[sz]e|continue|switch"
+        r"|stop|add|include|mark|treat|post|reponds|dis|affiche|ecris|oublie|fais|liste"
+        r"|partage|donne|colle|montre|confirme|traduis|resume|passe|arrete|ajoute|marque"
+        r"|considere|publie|repete|recopie)\b",
+        r"\b(admin|staff|team|mods?|moderat\w*|management|developers?|devs|direction|equipe"
+        r"|modos?|owner|proprio)\b.{0,40}\b(instructions?|rules?|orders?|consignes?|regles?"
+        r"|directives?|ordre|says?|said|a dit|ont dit|approved|valide|authori[sz]\w*|autorise)\b",
+        r"\b(password|passwords|token|api key|credentials|login|secrets?|mot de passe|jeton"
+        r"|cle api|identifiants?)\b",
+        r"\b(from now on|new (rule|instruction|task|persona|policy)|a partir de maintenant"
+        r"|desormais|nouvelle (consigne|regle|tache|instruction|directive))\b",
+        r"(###|<\|?|\[\[|<<|\{\{|\[system|\bsystem\s*:|\bsysteme\s*:|-----|=====|\boverride\b"
+        r"|\bforcage\b)",
+        r"\b(hidden|secret|internal|cache\w*|secret\w*|interne\w*)\b",
+        r"\b(pretend|role-?play|persona|in character|stay in|fais comme si|joue le role"
+        r"|jeu de role|personnage|dans le role|simulate|simule)\b",
+    )
+)
+
+
+def injection_cues(t: str) -> list[float]:
+    """``t`` folded: which of ``INJECTION_CUES`` it shows (read through ``plain``)."""
+    t = plain(t)
+    return [1.0 if p.search(t) is not None else 0.0 for p in INJECTION_CUES]
+
+
+def plain(text: str) -> str:
+    """``fold``, then disguises undone: letters spelt apart ("i g n o r e") joined, and
+    digits standing for letters inside a word ("1gn0r3 4ll rul3s") read as letters."""
+    t = _SPACED.sub(lambda m: m.group(0).replace(" ", ""), fold(text))
+    t = re.sub(r"[ \t]{2,}", " ", t)
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), t)
+
+
+_SPACED = re.compile(r"(?<!\w)(?:\w ){2,}\w(?!\w)")
+# A word with a letter and a digit in it: digits read as letters there only ("v4" -> "va",
+# harmless; "2024" and "10 min" untouched).
+_LEET_WORD = re.compile(r"\b(?=[a-z0-9]*[a-z])(?=[a-z0-9]*[0-9])[a-z0-9]+\b")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
 
 SPAM = _any(
     r"\b(crypto|airdrop|nft|forex|casino|giveaway|bitcoin|usdt)\b",
@@ -119,7 +192,8 @@ def safety(t: str) -> bool:
 
 
 def injection(t: str) -> bool:
-    return INJECTION.search(t) is not None
+    """``t`` folded; leetspeak and spaced letters are read through (``plain``)."""
+    return INJECTION.search(t) is not None or INJECTION.search(plain(t)) is not None
 
 
 def spammy(t: str) -> bool:

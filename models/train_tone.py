@@ -31,7 +31,8 @@ from sklearn.metrics import f1_score, recall_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from models import hate as hate_rule
-from models.classifier import ToneHeads, char_grams
+from models import signals
+from models.classifier import ToneHeads, char_grams, injection_cues
 from models.encoder import ENCODER_NAME, encode
 from models.language import detect_language
 from models.lexicon import LEXICON_FEATURES, lexicon_features
@@ -74,15 +75,26 @@ def embed_cached(texts: list[str]) -> np.ndarray:
     return vectors
 
 
-def injection_data(folder: Path) -> tuple[list[str], np.ndarray]:
+# The first rows of injection.jsonl, the set as it was before issue 12 added rows: the CV
+# figure is also given on them alone, so that easier added rows cannot raise it.
+ORIGINAL_INJECTION_ROWS = 513
+
+
+def injection_data(folder: Path) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+    """Texts, labels, which rows were in the original set (every row of the other files,
+    the first ``ORIGINAL_INJECTION_ROWS`` of injection.jsonl) and their languages."""
     texts: list[str] = []
     labels: list[int] = []
+    original: list[bool] = []
+    languages: list[str] = []
     for name in ("injection.jsonl", "community_intents.jsonl", "hate_contrast.jsonl"):
-        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+        for i, line in enumerate((folder / name).read_text(encoding="utf-8").splitlines()):
             row = json.loads(line)
             texts.append(row["text"])
             labels.append(int(row.get("injection", 0)))
-    return texts, np.array(labels)
+            original.append(name != "injection.jsonl" or i < ORIGINAL_INJECTION_ROWS)
+            languages.append(row["lang"])
+    return texts, np.array(labels), np.array(original), languages
 
 
 def profanity(texts: list[str]) -> np.ndarray:
@@ -146,16 +158,18 @@ def sentiment_cv(x: np.ndarray, y: np.ndarray, c: float) -> float:
     return float(recall_score(y, pred, average="macro"))
 
 
-INJECTION_CS = (2.0, 4.0, 8.0)
-# False flags the head may raise on 5-fold predictions: the keyword signals add theirs (0.2%
-# of the other messages) and the product's budget is 2%.
+INJECTION_CS = (4.0, 8.0, 16.0)  # 2.0 caught fewer
+# False flags the product may raise on 5-fold predictions: the head's, with the keyword
+# signals' (models/signals.py) on top; the product's budget is 2%, kept with a margin.
 INJECTION_FALSE_FLAGS = 0.015
 
 
-def injection_head(x: Any, y: np.ndarray) -> tuple[float, float, float, float]:
-    """(C, threshold, caught, false flags): the C that catches most on 5-fold predictions at
-    the lowest threshold within the false-flag budget."""
-    best = (INJECTION_CS[0], 0.95, -1.0, 0.0)
+def injection_head(x: Any, y: np.ndarray, keywords: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(C, threshold, the product's out-of-fold decision): the C that catches most on 5-fold
+    predictions, at the lowest threshold where the head or the keyword signals flag at most
+    ``INJECTION_FALSE_FLAGS`` of the other messages."""
+    best: tuple[float, float, np.ndarray] = (INJECTION_CS[0], 0.95, keywords)
+    best_caught = -1.0
     for c in INJECTION_CS:
         probs = cross_val_predict(
             LogisticRegression(C=c, max_iter=5000, class_weight="balanced"),
@@ -167,12 +181,29 @@ def injection_head(x: Any, y: np.ndarray) -> tuple[float, float, float, float]:
         cut = next(
             float(t)
             for t in np.arange(0.3, 1.0, 0.005)
-            if (probs[y == 0] >= t).mean() <= INJECTION_FALSE_FLAGS
+            if ((probs >= t) | keywords)[y == 0].mean() <= INJECTION_FALSE_FLAGS
         )
-        caught = float((probs[y == 1] >= cut).mean())
-        if caught > best[2]:
-            best = (c, cut, caught, float((probs[y == 0] >= cut).mean()))
+        decision = (probs >= cut) | keywords
+        if decision[y == 1].mean() > best_caught:
+            best, best_caught = (c, cut, decision), float(decision[y == 1].mean())
     return best
+
+
+def injection_figures(
+    decision: np.ndarray, y: np.ndarray, original: np.ndarray, languages: list[str]
+) -> dict[str, float]:
+    """Caught and false flags of the out-of-fold decision: all rows, the original rows
+    only, and each language."""
+    lang = np.array(languages)
+    subsets = {"": np.ones_like(original), "_original_rows": original}
+    subsets |= {f"_{code}": lang == code for code in ("en", "fr")}
+    out: dict[str, float] = {}
+    for suffix, keep_row in subsets.items():
+        out[f"injection_cv_caught{suffix}"] = round(float(decision[keep_row & (y == 1)].mean()), 4)
+        out[f"injection_cv_false_flags{suffix}"] = round(
+            float(decision[keep_row & (y == 0)].mean()), 4
+        )
+    return out
 
 
 HATE_SETS = ("tweeteval/hate", "stormfront_hate_en", "ftr_racism_fr")
@@ -183,6 +214,23 @@ HATE_LANGUAGES = ("en", "en", "fr")
 # hate sets is about their topics, and heads trained on them alone flagged 5% of ordinary
 # French tweets (UMSAB val) as hate.
 HATE_BACKGROUND = {"en": "umsab/english", "fr": "umsab/french"}
+# ... and this project's community messages of each language (bench/data: questions, praise,
+# complaints, insults at the team; none is hate). Tweets alone left the FTR head keyword-bound:
+# "chapeau à l'équipe, la synchro est nickel" read as hate at 0.75.
+HATE_COMMUNITY_LANGUAGES = ("fr",)
+
+
+def community_texts(lang: str) -> list[str]:
+    rows = (BENCH_DATA / "community_intents.jsonl").read_text(encoding="utf-8").splitlines()
+    return [r["text"] for r in map(json.loads, rows) if r["lang"] == lang]
+
+
+def hate_background(data: Path, lang: str) -> np.ndarray:
+    """Embeddings of the ordinary messages that are more "not hate" for a language's heads."""
+    texts = read_split(data / HATE_BACKGROUND[lang], "train")[0]
+    if lang in HATE_COMMUNITY_LANGUAGES:
+        texts = texts + community_texts(lang)
+    return embed_cached(texts)
 HATE_CS = (0.5, 1.0)  # chosen with the thresholds by 5-fold CV (2.0 and 4.0 were no better)
 HATE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
@@ -214,10 +262,7 @@ def hate_heads(
     sets = {n: read_split(data / n, "train") for n in HATE_SETS}
     xs = {n: embed_cached(t) for n, (t, _) in sets.items()}
     language = dict(zip(HATE_SETS, HATE_LANGUAGES, strict=True))
-    background = {
-        lang: embed_cached(read_split(data / folder, "train")[0])
-        for lang, folder in HATE_BACKGROUND.items()
-    }
+    background = {lang: hate_background(data, lang) for lang in HATE_BACKGROUND}
     stacked = {
         n: (
             np.vstack([xs[n], background[language[n]]]),
@@ -393,13 +438,18 @@ def main() -> int:
         report[f"hate_flagged_ordinary_tweets_{lang}_umsab_val"] = round(float(np.mean(flagged)), 4)
 
     # Injection: this project's own set (bench/data/injection.jsonl), with every other message
-    # of bench/data as further negatives; features are the embedding and hashed character
-    # n-grams; C and the threshold from 5-fold predictions (see ``injection_head``).
-    texts, labels = injection_data(BENCH_DATA)
-    x_inj = hstack([csr_matrix(embed_cached(texts)), char_grams(texts)]).tocsr()
-    c_inj, th_inj, caught, false_flags = injection_head(x_inj, labels)
-    report["injection_cv_caught"] = round(caught, 4)
-    report["injection_cv_false_flags"] = round(false_flags, 4)
+    # of bench/data as further negatives; features are the embedding, hashed character
+    # n-grams and the injection cues; C and the threshold from 5-fold predictions of the
+    # product's decision (see ``injection_head``). Tried on the same folds, not kept: word
+    # 1-2-grams beside the character n-grams (no gain), char 1-5-grams across words (-2
+    # points), the embedding scaled x0.5 (+1 point without the cues, none with them).
+    texts, labels, original, languages = injection_data(BENCH_DATA)
+    x_inj = hstack(
+        [csr_matrix(embed_cached(texts)), char_grams(texts), csr_matrix(injection_cues(texts))]
+    ).tocsr()
+    keywords = np.array([signals.injection(fold(t)) for t in texts])
+    c_inj, th_inj, decision = injection_head(x_inj, labels, keywords)
+    report |= injection_figures(decision, labels, original, languages)
     inj = LogisticRegression(C=c_inj, max_iter=5000, class_weight="balanced").fit(x_inj, labels)
     keep(heads, "injection", inj)
 
@@ -451,7 +501,8 @@ def main() -> int:
             "hate": {
                 "data": "three heads, one per set: TweetEval hate train, Stormfront train (EN), "
                 "FTR train (FR); UMSAB english/french train as more negatives of the heads "
-                "of their language",
+                "of their language, and the French messages of "
+                "bench/data/community_intents.jsonl (none is hate) for the FTR head",
                 "C": c_hate,
                 "C_from": f"5-fold CV among {list(HATE_CS)}",
                 "score": "the highest of the heads of the message's language (EN: TweetEval, "
@@ -472,12 +523,19 @@ def main() -> int:
                 "data": "bench/data/injection.jsonl (positives and hard negatives) + "
                 "bench/data/community_intents.jsonl + bench/data/hate_contrast.jsonl "
                 "(negatives)",
-                "features": "USE embedding + hashed character 2-5-grams of the folded text "
-                "(models/classifier.py char_grams, 2**16 columns)",
+                "features": "USE embedding + hashed character 2-5-grams of the folded text, "
+                "leetspeak and spaced letters read through (models/classifier.py char_grams, "
+                "2**16 columns) + 9 injection cues (models/signals.py INJECTION_CUES, 0/1 "
+                "scaled by 0.3)",
                 "C": c_inj,
                 "C_from": f"5-fold CV among {list(INJECTION_CS)}: most caught",
-                "threshold_from": "5-fold CV: lowest threshold with <= "
-                f"{INJECTION_FALSE_FLAGS:.1%} false flags",
+                "threshold_from": "5-fold CV: lowest threshold at which the product's decision "
+                "(this head or the keyword signals of models/signals.py) flags <= "
+                f"{INJECTION_FALSE_FLAGS:.1%} of the other messages",
+                "cv_figures": "validation injection_cv_*: the product's out-of-fold decision "
+                "on all rows, on the original rows only (the first "
+                f"{ORIGINAL_INJECTION_ROWS} of injection.jsonl and the other files; rows "
+                "added later are in training folds but not scored) and per language",
             },
         },
         "licences": {
@@ -489,6 +547,7 @@ def main() -> int:
                 LICENCES["stormfront_hate_en"],
                 LICENCES["ftr_racism_fr"],
                 LICENCES["umsab"],
+                LICENCES["bench/data"],
             ],
             "injection": [LICENCES["bench/data"]],
         },
