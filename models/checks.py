@@ -199,12 +199,33 @@ def _screen(parts: list[str], brief: DraftBrief, notes: list[str]) -> tuple[list
         if renamed:
             notes.append("removed a name that is not the member's")
         problem = screen.problem(sentence, len(kept))
-        if problem:
+        head = _sound_clause(screen, sentence, len(kept)) if problem else None
+        if problem and head:
+            notes.append(f"cut a sentence short: {problem[1]}")
+            sentence = head
+        elif problem:
             notes.append(problem[0])
             dropped.append(problem[1])
             continue
         kept.append(sentence)
     return kept, dropped
+
+
+# Where a sentence joins two clauses: "Sorry about search, but thanks for the gift."
+_CLAUSE = re.compile(
+    r",\s*(?:mais|but|and|et|so|donc|alors|though)\s+|;\s*|\s+[—–]\s+", re.IGNORECASE
+)
+
+
+def _sound_clause(screen: _Screen, sentence: str, position: int) -> str | None:
+    """The sentence's first clause, as a sentence, when the problem was only in what followed
+    it (at least three words, and nothing wrong with it on its own)."""
+    parts = _CLAUSE.split(sentence, maxsplit=1)
+    head = parts[0].strip(" ,;")
+    if len(parts) < 2 or len(head.split()) < 3:
+        return None
+    head += "."
+    return head if screen.problem(head, position) is None else None
 
 
 def _put_back_fact(kept: list[str], brief: DraftBrief, missing: list[str], notes: list[str]) -> str:

@@ -442,3 +442,22 @@ def test_a_courtesy_word_in_an_examples_message_is_not_borrowed() -> None:
     )
     said = "We're happy to look into your subscription with you. What went wrong?"
     assert verify_draft(said, b).text == said
+
+
+def test_a_sentence_whose_second_clause_is_wrong_keeps_its_first() -> None:
+    b = brief(
+        "Super, la recherche ne trouve plus rien depuis la mise à jour. Merci pour ce cadeau.",
+        language="fr",
+        intent="complaint",
+        sentiment="negative",
+        flags=frozenset({"sarcasm"}),
+        facts=(),
+    )
+    text, notes = check(
+        "Je suis désolé pour cette perte de fonctionnalité, mais merci pour ce cadeau.", b
+    )
+    assert text == "Je suis désolé pour cette perte de fonctionnalité."
+    assert "cut a sentence short: takes a sarcastic message as praise" in notes
+    # The wrong part first: the whole sentence goes, and the member still hears sorry.
+    text, notes = check("Merci pour ce cadeau, mais la recherche va revenir. Quelle version ?", b)
+    assert text is not None and "cadeau" not in text and "revenir" not in text
