@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from bot.domain import DraftBrief
 from models.base import ChatBackend, ChatMessage, DraftResult
-from models.checks import facts_used, verify_draft
+from models.checks import Checked, facts_used, verify_draft
 from models.prompt import LANGUAGES, build_messages
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,7 @@ class LocalDrafter:
             notes = [f"regenerated once: {reasons}", *second.notes]
             result = second
             if second.text is None:
-                notes.append(
-                    "refused: " + "; ".join(second.retry) + ". A human should write this reply"
-                )
+                result, notes = _quote_the_answer(brief, system, second, notes)
         used = facts_used(result.text, brief) if result.text else []
         if used:
             notes = [*notes, "facts used: " + ", ".join(used)]
@@ -90,3 +88,21 @@ class LocalDrafter:
 
     async def aclose(self) -> None:
         await self._backend.aclose()
+
+
+def _quote_the_answer(
+    brief: DraftBrief, system: str, failed: Checked, notes: list[str]
+) -> tuple[Checked, list[str]]:
+    """Both drafts failed: when a fact answers the message, the policy's own words are a reply
+    a moderator can send (the small model sometimes insists on a "yes" the fact denies);
+    otherwise no draft, and a human writes it."""
+    refused = "; ".join(failed.retry)
+    answer = brief.facts[0] if brief.answered and brief.facts else ""
+    quoted = verify_draft(answer, brief, system=system) if answer else None
+    if quoted is not None and quoted.text is not None:
+        return quoted, [
+            *notes,
+            f"both drafts failed the checks ({refused}): the draft quotes the fact that answers",
+            *quoted.notes,
+        ]
+    return failed, [*notes, f"refused: {refused}. A human should write this reply"]

@@ -79,6 +79,35 @@ async def test_twice_wrong_is_handed_to_a_human_with_the_reason() -> None:
     assert result.notes[-1].endswith("A human should write this reply")
 
 
+async def test_twice_wrong_about_an_answered_question_sends_the_fact_itself() -> None:
+    pricing = "Il n'y a pas de réduction étudiante pour le moment. Pro est à 4 euros par mois."
+    invented = "Oui, nous avons un tarif étudiant. Plus d'infos : [lien vers le site web]"
+    backend = ScriptedBackend(invented, invented)
+    drafter = LocalDrafter(backend=backend)
+    result = await drafter.draft(
+        brief(
+            "Vous faites un tarif étudiant ? Je suis en master.",
+            language="fr",
+            facts=(pricing,),
+            fact_ids=("pricing",),
+            answered=True,
+        )
+    )
+    assert len(backend.calls) == 2
+    assert result.text == pricing
+    assert any(
+        n.startswith("both drafts failed the checks (")
+        and n.endswith("quotes the fact that answers")
+        for n in result.notes
+    )
+    assert result.facts_used == ("pricing",)
+    # With no fact that answers, nothing is quoted: a human writes it.
+    unanswered = await LocalDrafter(backend=ScriptedBackend(invented, invented)).draft(
+        brief("Vous faites un tarif étudiant ?", language="fr", facts=(pricing,), answered=False)
+    )
+    assert unanswered.text is None
+
+
 async def test_a_draft_missing_its_fact_is_repaired_without_a_second_call() -> None:
     backend = ScriptedBackend("Sorry about the trouble! Is it the web app or a mobile app?")
     drafter = LocalDrafter(backend=backend)
