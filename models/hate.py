@@ -8,10 +8,11 @@ tone, counter-speech included. The decision asks for more:
 
 - a message that reports, quotes, negates or condemns hate is never hate ("calling immigrants
   rats is dehumanising", "I'd never say women are inferior");
-- otherwise it is hate when the score reaches ``alone``, or when it is about a group
-  (origin, religion, gender, sexuality, disability...) and either says something hateful
-  about it (dehumanising names, contempt, exclusion, violence) or the score reaches
-  ``with_group``.
+- otherwise it is hate when the score reaches ``alone`` (``at_people`` when the words are
+  aimed at someone here, "you", the devs, the team: an insult, unless the heads are sure),
+  or when it is about a group (origin, religion, gender, sexuality, disability...) and
+  either says something hateful about it (dehumanising names, contempt, exclusion,
+  violence) or the score reaches ``with_group``.
 
 Violence wished on a group is also a safety matter (``group_violence``).
 """
@@ -27,6 +28,10 @@ from models import signals
 class HateThresholds:
     with_group: float = 0.5  # hate score enough when a group is named
     alone: float = 0.5  # hate score enough with no group named
+    # ... and enough with no group named when the words are aimed at someone here. At 0.5,
+    # insults at the team ("the devs are braindead monkeys", "t'es un débile") and an advert,
+    # 6 of the 554 community messages in bench/data, read as hate; at 0.7 none does.
+    at_people: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class HateCues:
     group: bool
     rejected: bool
     hateful: bool
+    at_people: bool = False  # aimed at someone here: "you", the devs, the team
 
 
 def cues(folded: str) -> HateCues:
@@ -43,11 +49,12 @@ def cues(folded: str) -> HateCues:
         group=signals.about_group(folded),
         rejected=signals.reports_or_rejects_hate(folded),
         hateful=signals.hateful(folded) or signals.group_violence(folded),
+        at_people=signals.at_people_here(folded),
     )
 
 
 def decide(c: HateCues, score: float, th: HateThresholds) -> bool:
-    alone = score >= th.alone
+    alone = score >= (max(th.alone, th.at_people) if c.at_people else th.alone)
     if (not alone and not c.group) or c.rejected:
         return False
     return alone or score >= th.with_group or c.hateful

@@ -410,6 +410,19 @@ GROUP_VIOLENCE = _any(
 )
 
 
+# The people of this community, the brand's included: "you", the devs, the mods, the team.
+# Words about them with no group named are an insult, not hate (models/hate.py).
+HERE = _any(
+    r"\b(you|u|ur|your|you're|youre|y'?all|devs?|developers?|team|staff|support|ceo)\b",
+    r"\b(founders?|managers?|moderators?|mods?|admins?|cm)\b",
+    r"\b(tu|toi|t'es|vous|votre|vos|equipe|developpeurs?|modos?|pdg|fondateurs?)\b",
+)
+
+
+def at_people_here(t: str) -> bool:
+    return HERE.search(t) is not None
+
+
 def about_group(t: str) -> bool:
     return GROUPS.search(t) is not None
 

@@ -431,6 +431,30 @@ async def test_praise_is_not_hate(classifier: EmbeddingClassifier, text: str) ->
     assert "hate" not in c.flags and not c.toxic, c
 
 
+@pytest.mark.parametrize(
+    ("text", "here"),
+    [
+        ("the devs are braindead monkeys", True),
+        ("t'es un débile, dégage", True),
+        ("they breed like rats and ruin everything", False),
+        ("ils sont tous des parasites", False),
+    ],
+)
+def test_words_aimed_at_people_here(text: str, here: bool) -> None:
+    assert signals.at_people_here(signals.fold(text)) is here
+
+
+def test_hate_with_no_group_named_needs_more_when_aimed_at_people_here() -> None:
+    from models.hate import HateCues, HateThresholds, decide
+
+    th = HateThresholds(with_group=0.5, alone=0.55, at_people=0.7)
+    nobody = HateCues(group=False, rejected=False, hateful=False)
+    here = HateCues(group=False, rejected=False, hateful=False, at_people=True)
+    assert decide(nobody, 0.6, th)  # hateful enough on its own
+    assert not decide(here, 0.6, th)  # an insult at the team, unless the heads are sure
+    assert decide(here, 0.75, th)
+
+
 # -- long messages are read whole ---------------------------------------------------------
 
 FILLER = (
