@@ -212,8 +212,10 @@ def _screen(parts: list[str], brief: DraftBrief, notes: list[str]) -> tuple[list
 
 
 # Where a sentence joins two clauses: "Sorry about search, but thanks for the gift."
+# (A dash is matched from the first space before it: scanning each space of a long run of
+# them for a dash would take quadratic time.)
 _CLAUSE = re.compile(
-    r",\s*(?:mais|but|and|et|so|donc|alors|though)\s+|;\s*|\s+[—–]\s+", re.IGNORECASE
+    r",\s*(?:mais|but|and|et|so|donc|alors|though)\s+|;\s*|(?<!\s)\s+[—–]\s+", re.IGNORECASE
 )
 
 
