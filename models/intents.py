@@ -286,12 +286,20 @@ def agree(reading: Reading, flags: set[str], *, toxic: bool, hate: bool) -> None
         reading.force(Intent.SPAM)
     elif hate:
         reading.force(Intent.ATTACK)  # it demeans people: never a complaint to apologise for
+    elif Flag.PROMPT_INJECTION in flags and intent == Intent.LEGAL_THREAT:
+        # No legal words (they would have raised the flag): what else the model thought.
+        reading.force(reading.runner_up(besides=_FLAG_BOUND))
     elif toxic and intent not in _TOXIC_ALREADY:
         reading.force(Intent.ATTACK)
     elif intent == Intent.ATTACK and not toxic and not _sure_attack(reading):
         # No one is insulted: it is what else the model thought it was (harsh but
         # legitimate criticism is a complaint to answer), short of what needs a flag.
         reading.force(reading.runner_up(besides=_FLAG_BOUND))
+    _praise_or_sarcasm(reading, flags)
+
+
+def _praise_or_sarcasm(reading: Reading, flags: set[str]) -> None:
+    """Praise said with rolled eyes is sarcastic; praise only the irony head doubts is not."""
     if reading.intent == Intent.PRAISE and ROLLED_EYES.search(reading.folded) is not None:
         flags.add(Flag.SARCASM)
     if Flag.SARCASM in flags and reading.intent == Intent.PRAISE:

@@ -391,7 +391,16 @@ HATEFUL = _any(
     r"(pays|bled)\b",
     r"\b(faut|faudrait|il faut|on devrait|doivent|devraient|faudra) (les |tous les |leur )?"
     r"(expulser|renvoyer|virer|interdire|enfermer|parquer|soigner|eliminer|deporter|degager)\b",
-    r"\b(n'ont|ont) rien a faire (ici|en france|dans ce pays|chez nous)\b",
+    r"\b(n'ont|ont) rien a faire (ici|en france|dans ce pays|chez nous|dans (l'|le |la |les )?\w+"
+    r"|en \w+|sur (ce|le) serveur)\b",
+    # kept out of a field or out of sight: "have no place in tech", "devraient se cacher"
+    r"\b(have|has) no (place|business) (in|on|at)\b|\bshould (stay hidden|hide|stay home|stay in"
+    r" the kitchen)\b|\bnobody wants to see them\b",
+    r"\b(devraient|doivent) (se cacher|rester (caches|cachees|chez eux|a la maison|a la cuisine"
+    r"|a leur place))\b|\b(personne|on) ne veut (les|plus les) voir\b",
+    # contempt for what they all are: "elles sont nulles en code", "they're all useless at"
+    r"\b(ils|elles) sont (toutes |tous )?(nulles|nuls|incapables|bonnes a rien|bons a rien)\b",
+    r"\b(they'?re|they are) (all )?(useless|hopeless|incapable|bad) (at|in)\b",
     r"\b(n'embauchez|n'embauche|jamais embaucher|faites? pas confiance)\b",
 )
 
