@@ -127,12 +127,16 @@ def main() -> int:
         flag_rates(classifier, injection + others, "prompt_injection", "injection")
     )
     cv = json.loads((WEIGHTS / "PROVENANCE.json").read_text())["validation"]
-    caught, false = cv["injection_cv_caught"], cv["injection_cv_false_flags"]
-    ok = "OK" if caught >= 0.95 and false <= 0.02 else "BELOW TARGET"
-    print(
-        f"  {'injection, 5-fold CV of the head: caught':42} {caught * 100:5.1f}  "
-        f"false flags {false * 100:.1f}%  target >= 95% at <= 2%  {ok}"
-    )
+    for which, suffix in (("all rows", ""), ("the first 513 rows", "_original_rows")):
+        caught = cv.get(f"injection_cv_caught{suffix}")
+        false = cv.get(f"injection_cv_false_flags{suffix}")
+        if caught is None or false is None:
+            continue
+        ok = "OK" if caught >= 0.95 and false <= 0.02 else "BELOW TARGET"
+        print(
+            f"  {'injection, 5-fold CV, ' + which + ': caught':42} {caught * 100:5.1f}  "
+            f"false flags {false * 100:.1f}%  target >= 95% at <= 2%  {ok}"
+        )
     print(
         f"  {'injection, the product on those sets':42} {hit / n * 100:5.1f}  "
         f"false flags {fa / na * 100:.1f}%  (in-sample: the head learned from them)"
