@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from models import checks, signals, verify
+from models import checks, register, signals, verify
 
 # Repeated to the size asked: each one is a run some pattern starts on at every position.
 UNITS = (
@@ -57,7 +57,7 @@ def adversarial(size: int) -> Iterator[tuple[str, str]]:
 def patterns() -> dict[str, re.Pattern[str]]:
     """Every compiled pattern of the modules that may see a whole message or draft."""
     out: dict[str, re.Pattern[str]] = {}
-    for module in (signals, checks, verify):
+    for module in (signals, checks, verify, register):
         for name, value in sorted(vars(module).items()):
             if isinstance(value, re.Pattern):
                 out[f"{module.__name__}.{name}"] = value
