@@ -307,13 +307,21 @@ def test_the_live_state_of_the_service_is_never_claimed(draft: str, lang: str) -
     assert "removed a sentence: a claim about the live state of the service" in notes
 
 
-def test_a_sarcastic_message_is_not_thanked_and_an_upset_member_hears_sorry() -> None:
-    b = brief(
-        "Great, the app logged me out again in the middle of a meeting. Truly a masterpiece.",
+def sarcastic(text: str, language: str = "en") -> DraftBrief:
+    """A sarcastic complaint, with no fact to give."""
+    return brief(
+        text,
+        language=language,
         intent="complaint",
         sentiment="negative",
         flags=frozenset({"sarcasm"}),
         facts=(),
+    )
+
+
+def test_a_sarcastic_message_is_not_thanked_and_an_upset_member_hears_sorry() -> None:
+    b = sarcastic(
+        "Great, the app logged me out again in the middle of a meeting. Truly a masterpiece."
     )
     text, notes = check(
         "Thank you for your kind words! Which device logged you out, so we can look?", b
@@ -362,14 +370,7 @@ def test_a_sarcastic_message_is_not_thanked_and_an_upset_member_hears_sorry() ->
 def test_a_sarcastic_thanks_is_not_returned_but_thanks_for_the_report_are_kept(
     message: str, draft: str, kept: str, lang: str
 ) -> None:
-    b = brief(
-        message,
-        language=lang,
-        intent="complaint",
-        sentiment="negative",
-        flags=frozenset({"sarcasm"}),
-        facts=(),
-    )
+    b = sarcastic(message, lang)
     text, _ = check(draft, b)
     assert text is not None and text.endswith(kept)
 
@@ -445,13 +446,8 @@ def test_a_courtesy_word_in_an_examples_message_is_not_borrowed() -> None:
 
 
 def test_a_sentence_whose_second_clause_is_wrong_keeps_its_first() -> None:
-    b = brief(
-        "Super, la recherche ne trouve plus rien depuis la mise à jour. Merci pour ce cadeau.",
-        language="fr",
-        intent="complaint",
-        sentiment="negative",
-        flags=frozenset({"sarcasm"}),
-        facts=(),
+    b = sarcastic(
+        "Super, la recherche ne trouve plus rien depuis la mise à jour. Merci pour ce cadeau.", "fr"
     )
     text, notes = check(
         "Je suis désolé pour cette perte de fonctionnalité, mais merci pour ce cadeau.", b
