@@ -49,11 +49,25 @@ LEGAL = _any(
 SAFETY = _any(
     r"\b(kill|hurt|harm|end) (myself|my ?self)\b|\bsuicid\w*\b|\bend it all\b",
     r"\bwant to die\b|\bdon't want to live\b|\bself[- ]harm\b|\bcut myself\b",
-    r"\b(i'?ll|i will|gonna|going to) (kill|shoot|stab|hurt|find) (you|him|her|them|everyone)\b",
+    # Threats of violence against anyone: "i swear i'm going to hurt someone", "i'm bringing
+    # a bat to your office", "je débarque chez vous avec une batte".
+    r"\b(i'?ll|i will|gonna|going to) (kill|shoot|stab|hurt|beat up|punch|strangle|murder"
+    r"|find) (you|u|y'all|him|her|them|everyone|everybody)\b",
+    # Said by the writer only: "this update is going to hurt people" is a complaint.
+    r"\b(i'?ll|i will|i'?m gonna|im gonna|i'?m going to|im going to) (kill|shoot|stab|hurt"
+    r"|beat up|punch) (someone|somebody|people|anyone)\b",
     _then(r"\b(bomb|shoot up|gun|knife)\b", r"\b(office|you|your)\b"),
-    r"\bcoming (for you|with a gun)\b",
+    r"\bcoming (for you|with a gun)\b|\bi know where (you|u) live\b",
+    r"\b(bring|bringing|show up with|showing up with|turn up with|coming over with) (a|an|my) "
+    r"(baseball )?(bat|gun|knife|machete|axe|crowbar|rifle|shotgun|weapon)\b",
     r"\ben finir\b|\bme suicider\b|\bme tuer\b|\bplus envie de vivre\b|\bme faire du mal\b",
-    r"\b(vous|te) (tuer|buter|descendre)\b|\bfaire la peau\b",
+    r"\b(vous|te) (tuer|buter|descendre|tabasser|frapper)\b|\bfaire la peau\b",
+    r"\b(casser|peter|refaire) (la gueule|le portrait)\b|\bje sais ou (tu habites|vous habitez)\b",
+    r"\b(faire du mal|blesser) (a )?(quelqu'un|qqn|des gens)\b",
+    _then(
+        r"\b(je vais venir|je viens|je debarque|je passe|chez (vous|toi))\b",
+        r"\bavec (une|un|mon|ma|des) (batte|arme|couteau|flingue|fusil|hache|machette)s?\b",
+    ),
     _then(r"\bje vais venir ", r"(arme|couteau)\b"),
 )
 
@@ -157,6 +171,8 @@ INSULTS = _any(
     r"\b(assholes?|dickheads?|bastards?|retards?|cretins?|fools?|jerks?|pathetic)\b",
     r"\b(abrutis?|connards?|connasses?|bande de cons|debiles?|cretins?|incompetents?|nuls)\b",
     r"\b(encules?|batards?|guignols?|bouffons?|idiots?|menteurs?|minables?)\b",
+    # "une incapable", "bande d'incapables": the noun, not "incapable de synchroniser".
+    r"\b(une?|des|bande d'|espece d') ?(incapables?|nazes?|charlots?)\b|\b(tocards?|baltringues?)\b",
     r"\b(fuck (you|off)|ta gueule|ferme[- ]la|va te faire)\b",
 )
 # Who the words are aimed at: people (you, the team, staff) rather than a thing.

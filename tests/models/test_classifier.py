@@ -98,6 +98,43 @@ async def test_insults_at_people_are_toxic(classifier: EmbeddingClassifier, text
 @pytest.mark.parametrize(
     "text",
     [
+        "One more lost notebook and I'm going to hurt somebody, I mean it.",
+        "Keep ignoring my tickets and I'm showing up with a crowbar at your office.",
+        "I know where u live, fix my account or else.",
+        "Si ça recommence je passe à vos bureaux avec un couteau.",
+        "Je vais vous casser la gueule si personne ne me répond.",
+        "Encore un bug et je vais faire du mal à quelqu'un.",
+    ],
+)
+async def test_threats_of_violence_are_safety(classifier: EmbeddingClassifier, text: str) -> None:
+    [c] = await run(classifier, [text])
+    assert "safety" in c.flags and c.intent == "safety", c
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This price change is going to hurt people on the free plan.",
+        "Cette mise à jour va faire du mal aux petites équipes.",
+        "The new editor is killing me, where did the table button go?",
+        "L'appli est incapable de garder mes réglages après une mise à jour.",
+    ],
+)
+async def test_figures_of_speech_are_not_threats_or_insults(
+    classifier: EmbeddingClassifier, text: str
+) -> None:
+    [c] = await run(classifier, [text])
+    assert "safety" not in c.flags and not c.toxic, c
+
+
+async def test_a_french_insult_noun_at_staff_is_toxic(classifier: EmbeddingClassifier) -> None:
+    [c] = await run(classifier, ["Le type du support est un incapable, qu'on le vire."])
+    assert c.toxic, c
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         'Calling people "idiots" like he did is not ok.',
         "Traiter les gens d'« abrutis » comme il l'a fait, ce n'est pas acceptable.",
     ],
