@@ -172,7 +172,8 @@ INSULTS = _any(
     r"\b(abrutis?|connards?|connasses?|bande de cons|debiles?|cretins?|incompetents?|nuls)\b",
     r"\b(encules?|batards?|guignols?|bouffons?|idiots?|menteurs?|minables?)\b",
     # "une incapable", "bande d'incapables": the noun, not "incapable de synchroniser".
-    r"\b(une?|des|bande d'|espece d') ?(incapables?|nazes?|charlots?)\b|\b(tocards?|baltringues?)\b",
+    r"\b(une?|des|bande d'|espece d') ?(incapables?|nazes?|charlots?)\b",
+    r"\b(tocards?|baltringues?)\b",
     r"\b(fuck (you|off)|ta gueule|ferme[- ]la|va te faire)\b",
 )
 # Who the words are aimed at: people (you, the team, staff) rather than a thing.
