@@ -55,7 +55,7 @@ _FIX = (
 THANKS_FOR_A_FIX = re.compile(f"{_then(_THANKS, _FIX)}|{_then(_FIX, _THANKS)}")
 # Praise said with an eye-roll, or a French "merci hein": sarcastic, whatever the heads read.
 ROLLED_EYES = re.compile(
-    r"🙄|😒|(?:^|\s)/s\s*$|\b(merci|bravo|super|genial|trop bien)\W{0,3}hein\b"
+    r"🙄|😒|🙃|(?:^|\s)/s\s*$|\b(merci|bravo|super|genial|trop bien)\W{0,3}hein\b"
 )
 # The least confidence an intent forced by a flag gets.
 FORCED = 0.6

@@ -256,6 +256,9 @@ _BAD_EVENTS = _any(
     r"\b(efface|supprime|perdu|casse|plante|bug(ue)?|panne|vide|deconnecte\w*)\b",
     r"\bne (trouve|marche|fonctionne|charge|synchronise|s'ouvre|repond)\w* (plus|pas|rien)\b",
     r"\bplus rien\b",
+    # What an update did to the member's work: "it ate my tags", "a empiré les choses".
+    r"\b(ate|eats|has eaten|ruined) (my|all|our|half|every)\b|\bmade (it|things) worse\b",
+    r"\b(a empire|a mange (mes|mon|ma|toutes|tous))\b",
 )
 # Praise that opens the message, then a bad event: "Great, it logged me out again".
 _OPENING_PRAISE = re.compile(

@@ -149,6 +149,9 @@ async def test_counter_speech_is_not_toxic(classifier: EmbeddingClassifier, text
     [
         "Great, another update that deletes my notes. Thanks a lot.",
         "Génial, encore une mise à jour qui efface mes notes. Merci beaucoup.",
+        # what the update did to their work
+        "Amazing, the sync update ate half my drafts. Love it.",
+        "Super la nouvelle version, elle a empiré le temps de chargement. Bravo.",
     ],
 )
 async def test_sarcastic_praise_is_not_praise(classifier: EmbeddingClassifier, text: str) -> None:

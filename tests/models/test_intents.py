@@ -134,6 +134,7 @@ def test_praise_with_rolled_eyes_is_a_sarcastic_complaint_whatever_the_heads_rea
     for text in (
         "love how the new export flow takes six clicks now 🙄",
         "encore une déconnexion pendant ma réunion, merci hein",
+        "so glad the new sidebar hides my favourites now 🙃",
     ):
         flags: set[str] = set()
         r = reading(Intent.PRAISE, 0.95, text)
