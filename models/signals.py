@@ -49,6 +49,11 @@ LEGAL = _any(
 SAFETY = _any(
     r"\b(kill|hurt|harm|end) (myself|my ?self)\b|\bsuicid\w*\b|\bend it all\b",
     r"\bwant to die\b|\bdon't want to live\b|\bself[- ]harm\b|\bcut myself\b",
+    # Words crisis lines listen for: a life ended, a goodbye written, the means put aside.
+    r"\b(end|take) my (own )?life\b|\bbetter off without me\b|\b(goodbye|suicide) (letter|note)\b",
+    r"\b(don'?t|do not) want to wake up\b|\b(saved|stockpiled) (up )?(my )?(pills|meds)\b",
+    r"\bmettre fin a (mes|ses) jours\b|\bmieux sans moi\b|\blettre d'adieu\b",
+    r"\b(pas|plus) envie de me reveiller\b|\b(cachets|pilules|medocs) de cote\b",
     # Threats of violence against anyone: "i swear i'm going to hurt someone", "i'm bringing
     # a bat to your office", "je débarque chez vous avec une batte".
     r"\b(i'?ll|i will|gonna|going to) (kill|shoot|stab|hurt|beat up|punch|strangle|murder"

@@ -114,6 +114,20 @@ async def test_threats_of_violence_are_safety(classifier: EmbeddingClassifier, t
 @pytest.mark.parametrize(
     "text",
     [
+        "Some days I think my family would be better off without me.",
+        "I've stockpiled my meds, I won't need the app after this week.",
+        "Ce soir je mets ça dans un fichier : ma lettre d'adieu.",
+        "Franchement j'ai plus envie de me réveiller le matin.",
+    ],
+)
+async def test_words_of_suicide_are_safety(classifier: EmbeddingClassifier, text: str) -> None:
+    [c] = await run(classifier, [text])
+    assert "safety" in c.flags and c.intent == "safety", c
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "This price change is going to hurt people on the free plan.",
         "Cette mise à jour va faire du mal aux petites équipes.",
         "The new editor is killing me, where did the table button go?",
