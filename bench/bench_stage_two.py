@@ -7,6 +7,9 @@
 2. Linear heads on the LLM's hidden states (llama.cpp embeddings, mean-pooled), against the
    same heads on the fast path's sentence embeddings, both by 5-fold cross-validation on the
    same messages.
+3. Where a second opinion would matter most, the intent of messages the fast path is unsure
+   of (confidence under UNSURE, no flag-bound intent) in our community set: the LLM picks
+   among the fast path's top CANDIDATES intents, described as in policies/intents.toml.
 
 Both read train splits of the shared development sets (zero-shot trains on nothing, and
 cross-validation never scores a message it fitted), so validation splits stay untouched.
@@ -16,6 +19,7 @@ Figures are medians per message. Needs the drafting model (`tactline models pull
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -36,7 +40,11 @@ from models.sources import resolve_model_path  # noqa: E402
 from models.train_tone import embed_cached, read_split  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
-LETTERS = "ABC"
+LETTERS = "ABCDEFGHIJK"
+COMMUNITY = REPO / "bench" / "data" / "community_intents.jsonl"
+INTENT_QUESTION = (
+    "Which of these best describes this message, posted in a product's online community?"
+)
 TASKS: dict[str, tuple[str, str, list[str]]] = {
     "sentiment": (
         "umsab/english",
@@ -91,6 +99,51 @@ def zero_shot(llm: Any, text: str, question: str, options: list[str]) -> int:
     return int(best.argmax())
 
 
+UNSURE = 0.6
+CANDIDATES = 3
+
+
+def unsure_intents(n: int) -> list[tuple[str, str, list[str]]]:
+    """Up to n community messages the fast path is unsure of: (text, true intent, the fast
+    path's candidates, its own answer first)."""
+    from bot.policy import load_policy
+    from models.classifier import EmbeddingClassifier
+
+    rows = [json.loads(line) for line in COMMUNITY.read_text(encoding="utf-8").splitlines()]
+    intents = load_policy(REPO / "policies").intents
+    classifier = EmbeddingClassifier(intents)
+    texts = [r["text"] for r in rows]
+    names = [spec.name for spec in intents]
+    out = []
+    read = zip(rows, classifier.classify_sync(texts), classifier.scores(texts), strict=True)
+    for row, c, s in read:
+        if c.confidence >= UNSURE or c.intent in ("safety", "legal_threat", "spam"):
+            continue
+        order = [names[int(i)] for i in np.argsort(s.intent)[::-1] if names[int(i)] != c.intent]
+        out.append((row["text"], row["intent"], [c.intent, *order[: CANDIDATES - 1]]))
+    return out[:n]
+
+
+def intent_second_opinion(labeller: Any, n: int) -> None:
+    from bot.policy import load_policy
+
+    described = {s.name: s.description for s in load_policy(REPO / "policies").intents}
+    cases = unsure_intents(n)
+    seconds, fast_right, llm_right = [], 0, 0
+    for text, truth, candidates in cases:
+        options = [f"{c}: {described[c]}" for c in candidates]
+        start = time.perf_counter()
+        pick = candidates[zero_shot(labeller, text, INTENT_QUESTION, options)]
+        seconds.append(time.perf_counter() - start)
+        fast_right += candidates[0] == truth
+        llm_right += pick == truth
+    print(
+        f"  zero-shot intent among the fast path's top {CANDIDATES}, {len(cases)} community "
+        f"messages it is unsure of (< {UNSURE}): right {llm_right} "
+        f"({statistics.median(seconds):.2f} s/message median)   | fast path: {fast_right}"
+    )
+
+
 def cv_f1(x: np.ndarray, y: np.ndarray) -> float:
     pred = cross_val_predict(
         LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced"),
@@ -130,6 +183,7 @@ def main() -> int:
             f" s/message median   | fast-path head on the same messages: "
             f"{f1_score(truth, fast, average='macro'):.3f}"
         )
+    intent_second_opinion(labeller, args.n)
     labeller.close()
 
     embedder = Llama(model_path=str(path), n_ctx=512, n_threads=2, verbose=False, embedding=True)
