@@ -28,7 +28,7 @@ from bot.domain import Classification, Flag, Intent, IntentSpec, Sentiment
 from models import signals
 from models.base import ClassifyInput
 from models.encoder import ENCODER_NAME, Encoder, Vectors, clean, prepare, shared_encoder
-from models.hate import HateThresholds, is_hate, threatens_group
+from models.hate import HateThresholds, TextStage, is_hate, threatens_group
 from models.intents import IntentModel, Reading, agree
 from models.language import detect_language
 from models.lexicon import lexicon_features
@@ -75,6 +75,9 @@ class ToneHeads:
     weights: dict[str, tuple[np.ndarray, np.ndarray]]
     thresholds: dict[str, float]
     hate_languages: np.ndarray  # the language each hate head reads
+    # The hate score's second stage, over the heads' score and character n-grams (applied in
+    # ``models.hate.is_hate``: ``hate`` below gets no texts).
+    hate_stage: TextStage | None = None
 
     @staticmethod
     def load(directory: Path = WEIGHTS) -> ToneHeads:
@@ -89,6 +92,11 @@ class ToneHeads:
             weights={n: (w[f"{n}_w"], w[f"{n}_b"]) for n in names},
             thresholds={n: float(w[f"threshold_{n}"]) for n in THRESHOLDS},
             hate_languages=w["hate_languages"],
+            hate_stage=TextStage(
+                float(w["hate_stage_score"]), w["hate_stage_chars"], float(w["hate_stage_b"])
+            )
+            if "hate_stage_chars" in w
+            else None,
         )
 
     def _z(self, name: str, x: np.ndarray) -> np.ndarray:
@@ -312,7 +320,12 @@ def _toxicity(
     if intent == Intent.ATTACK and toxicity >= ATTACK_FLOOR:
         # The policy's attack examples and the head agree that someone is being attacked.
         return toxicity, True
-    if signals.aimed_at_someone(folded) or signals.insult(folded) or s.profanity >= 0.5:
+    aimed = signals.aimed_at_someone(folded) or signals.insult(folded)
+    if not aimed and signals.slang_praise(folded):
+        # "bro the eclipse was insane", "that update is sick": the profanity model and the
+        # head learned these words from abusive tweets; with no one in sight they praise.
+        return toxicity, toxicity >= PRODUCT_FLOOR
+    if aimed or s.profanity >= 0.5:
         return toxicity, toxicity >= th["offensive"]
     floor = PRODUCT_FLOOR if intent in PRODUCT_INTENTS else NO_LEXICON_FLOOR
     return toxicity, toxicity >= max(floor, th["offensive"])

@@ -315,6 +315,18 @@ def figurative(t: str) -> bool:
     return FIGURATIVE.search(t) is not None
 
 
+# Slang that praises ("bro the eclipse was insane", "that update is sick"): the English
+# profanity model and the offensive head learned these words from abusive tweets.
+SLANG_PRAISE = re.compile(
+    r"\b(insane(ly)?|sick(est)?|crazy|nuts|killer|badass|dope|lit|beast|savage"
+    r"|wicked)\b"
+)
+
+
+def slang_praise(t: str) -> bool:
+    return SLANG_PRAISE.search(t) is not None
+
+
 def sarcastic_opening(t: str) -> bool:
     """Praise as the first word, a bad event after it: sarcastic without any model's help."""
     return (

@@ -141,6 +141,16 @@ async def test_figures_of_speech_are_not_threats_or_insults(
     assert "safety" not in c.flags and not c.toxic, c
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["bro the meteor shower last night was insane", "that drum solo was sick 🤘"],
+)
+async def test_slang_praise_is_not_an_insult(classifier: EmbeddingClassifier, text: str) -> None:
+    # the English profanity model reads "insane" and "sick" as swearing
+    [c] = await run(classifier, [text])
+    assert not c.toxic and c.intent != "attack", c
+
+
 async def test_a_french_insult_noun_at_staff_is_toxic(classifier: EmbeddingClassifier) -> None:
     [c] = await run(classifier, ["Le type du support est un incapable, qu'on le vire."])
     assert c.toxic, c
