@@ -14,14 +14,47 @@ tone, counter-speech included. The decision asks for more:
   either says something hateful about it (dehumanising names, contempt, exclusion,
   violence) or the score reaches ``with_group``.
 
+The heads read meaning only; a second stage (``TextStage``) reads the heads' score beside the
+message's hashed character n-grams, the words and their spellings ("sale race", "invasion"),
+before the thresholds apply.
+
 Violence wished on a group is also a safety matter (``group_violence``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from models import signals
+
+
+@dataclass(frozen=True)
+class TextStage:
+    """The hate score's second stage (``models/train_tone.py``): a logistic regression over
+    the heads' score, as a logit, and the hashed character n-grams of the folded message
+    (``models.classifier.char_grams``, as the injection head reads them)."""
+
+    w_score: float
+    w_chars: np.ndarray  # (CHAR_FEATURES,)
+    bias: float
+
+    def score(self, folded: str, heads_score: float) -> float:
+        from models.classifier import char_grams  # the classifier imports this module
+
+        q = min(max(heads_score, 1e-7), 1 - 1e-7)
+        chars = float((char_grams([folded]) @ self.w_chars)[0])
+        z = self.w_score * math.log(q / (1 - q)) + chars + self.bias
+        return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+
+def shipped_stage() -> TextStage | None:
+    """The second stage of the shipped weights (None with weights that have none)."""
+    from models.classifier import tone_heads  # the classifier imports this module
+
+    return tone_heads().hate_stage
 
 
 @dataclass(frozen=True)
@@ -60,8 +93,12 @@ def decide(c: HateCues, score: float, th: HateThresholds) -> bool:
     return alone or score >= th.with_group or c.hateful
 
 
-def is_hate(folded: str, score: float, th: HateThresholds) -> bool:
-    """``folded`` is ``signals.fold(text)``; ``score`` the hate heads' score."""
+def is_hate(folded: str, score: float, th: HateThresholds, stage: TextStage | None = None) -> bool:
+    """``folded`` is ``signals.fold(text)``; ``score`` the hate heads' score, read through
+    ``stage`` (the shipped one unless given) before the thresholds."""
+    stage = stage or shipped_stage()
+    if stage is not None:
+        score = stage.score(folded, score)
     if score < th.alone and not signals.about_group(folded):
         return False  # the common case, without reading the message further
     return decide(cues(folded), score, th)
