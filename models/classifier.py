@@ -284,6 +284,8 @@ class EmbeddingClassifier:
         """One window: the intent, the tone and the flags, made to tell the same story."""
         folded = signals.fold(text)
         reading = self._intents.read(s.intent, folded)
+        if _ordinary_goodbye(reading, s):
+            reading.force(reading.runner_up(besides=GOODBYE_NEVER))
         toxicity, toxic = _toxicity(text, folded, s, reading.intent, th)
         hate = is_hate(
             folded,
@@ -303,6 +305,24 @@ class EmbeddingClassifier:
             confidence=float(min(1.0, max(0.0, reading.confidence))),
             model=self.name,
         )
+
+
+# What an ordinary goodbye read as safety becomes instead: nothing a flag or an insult makes.
+GOODBYE_NEVER = (Intent.SAFETY, Intent.LEGAL_THREAT, Intent.SPAM, Intent.ATTACK)
+
+
+def _ordinary_goodbye(reading: Reading, s: Scores) -> bool:
+    """A goodnight or a holiday goodbye read as safety (the policy's safety examples say
+    goodbye too: "bonne nuit, soyez sages", "je pars en vacances demain, au revoir"): leave-taking words, none of the safety words
+    (which hold the goodbyes that are not goodnights: "never wake up", "pills in front of
+    me"), and a tone that is not negative. One page to on-call per goodnight would teach the
+    team to ignore the pages that matter."""
+    return (
+        reading.intent == Intent.SAFETY
+        and signals.ordinary_leaving(reading.folded)
+        and not signals.safety(reading.folded)
+        and SENTIMENTS[int(s.sentiment.argmax())] != Sentiment.NEGATIVE
+    )
 
 
 def _toxicity(

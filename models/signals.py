@@ -54,6 +54,13 @@ SAFETY = _any(
     r"\b(don'?t|do not) want to wake up\b|\b(saved|stockpiled) (up )?(my )?(pills|meds)\b",
     r"\bmettre fin a (mes|ses) jours\b|\bmieux sans moi\b|\blettre d'adieu\b",
     r"\b(pas|plus) envie de me reveiller\b|\b(cachets|pilules|medocs) de cote\b",
+    # Goodbyes that are not goodnights: "go to sleep and never wake up", "won't be around".
+    r"\b(sleep|bed) and never wake up\b|\b(hope|wish|want) (to|i'?d|i could|i) never wake up\b",
+    r"\b(sleep|asleep) forever\b|\b(won'?t|will not|not) be (around|here)"
+    r" (much )?(longer|anymore|tomorrow)\b|\b(pills|meds) (saved|stockpiled)\b",
+    r"\bplus jamais me reveiller\b|\bne (jamais|plus) me reveiller\b|\bdormir pour toujours\b",
+    r"\b(ne serai|serai) plus (la|parmi vous)\b|\bpas (etre )?encore la longtemps\b",
+    r"\b(pills|meds|medocs|medicaments|cachets) (are )?(in front of me|devant moi|ready|prets)\b",
     # Threats of violence against anyone: "i swear i'm going to hurt someone", "i'm bringing
     # a bat to your office", "je débarque chez vous avec une batte".
     r"\b(i'?ll|i will|gonna|going to) (kill|shoot|stab|hurt|beat up|punch|strangle|murder"
@@ -313,6 +320,23 @@ FIGURATIVE = _any(
 
 def figurative(t: str) -> bool:
     return FIGURATIVE.search(t) is not None
+
+
+# Ordinary leave-taking: goodnight, off to bed, on holiday, see you tomorrow. The safety
+# examples' goodbyes ("je voulais juste vous dire au revoir") pull these towards safety;
+# the dangerous goodbyes ("never wake up", "won't be around much longer") are in SAFETY.
+LEAVING = _any(
+    r"\b(good ?night|nighty night|night all|off to bed|going to (bed|sleep)|logging off)\b",
+    r"\bsee (you|ya|u) (all )?(tomorrow|later|soon|on monday|next week)\b|\bbehave while\b",
+    r"\b(on|going on) (holiday|vacation)\b|\btake care (all|everyone|y'all)\b",
+    r"\bbonne nuit\b|\bje vais (me coucher|dormir|au lit)\b|\bje (vous laisse|me deconnecte)\b",
+    r"\ba (demain|lundi|la semaine prochaine|plus tard)\b|\ben (vacances|conge)\b",
+    r"\bsoyez sages\b",
+)
+
+
+def ordinary_leaving(t: str) -> bool:
+    return LEAVING.search(t) is not None
 
 
 # Slang that praises ("bro the eclipse was insane", "that update is sick"): the English

@@ -151,6 +151,37 @@ async def test_slang_praise_is_not_an_insult(classifier: EmbeddingClassifier, te
     assert not c.toxic and c.intent != "attack", c
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "night everyone, behave while I'm gone 😴",
+        "Logging off, see you on monday!",
+        "bon, je vais au lit. soyez sages !",
+        "Je pars en vacances demain, au revoir à tous et à la semaine prochaine",
+    ],
+)
+async def test_a_goodnight_is_not_a_safety_matter(
+    classifier: EmbeddingClassifier, text: str
+) -> None:
+    [c] = await run(classifier, [text])
+    assert "safety" not in c.flags and c.intent not in ("safety", "attack"), c
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "goodnight all. i'm going to sleep and never wake up",
+        "Bonne nuit à tous, je ne serai plus là demain.",
+        "see you tomorrow. or not. the pills are in front of me",
+    ],
+)
+async def test_a_goodbye_that_is_not_a_goodnight_is_safety(
+    classifier: EmbeddingClassifier, text: str
+) -> None:
+    [c] = await run(classifier, [text])
+    assert "safety" in c.flags and c.intent == "safety", c
+
+
 async def test_a_french_insult_noun_at_staff_is_toxic(classifier: EmbeddingClassifier) -> None:
     [c] = await run(classifier, ["Le type du support est un incapable, qu'on le vire."])
     assert c.toxic, c
