@@ -313,10 +313,10 @@ GOODBYE_NEVER = (Intent.SAFETY, Intent.LEGAL_THREAT, Intent.SPAM, Intent.ATTACK)
 
 def _ordinary_goodbye(reading: Reading, s: Scores) -> bool:
     """A goodnight or a holiday goodbye read as safety (the policy's safety examples say
-    goodbye too: "bonne nuit, soyez sages", "je pars en vacances demain, au revoir"): leave-taking words, none of the safety words
-    (which hold the goodbyes that are not goodnights: "never wake up", "pills in front of
-    me"), and a tone that is not negative. One page to on-call per goodnight would teach the
-    team to ignore the pages that matter."""
+    goodbye too): "bonne nuit, soyez sages", "je pars en vacances demain, au revoir". It has
+    leave-taking words, none of the safety words (which hold the goodbyes that are not
+    goodnights: "never wake up", "pills in front of me"), and a tone that is not negative.
+    One page to on-call per goodnight would teach the team to ignore the pages that matter."""
     return (
         reading.intent == Intent.SAFETY
         and signals.ordinary_leaving(reading.folded)
