@@ -155,6 +155,13 @@ def _char_vectorizer() -> Any:
     )
 
 
+@functools.cache
+def char_analyzer() -> Callable[[str], list[str]]:
+    """The n-grams ``char_grams`` hashes, of one text (``models.hate.TextStage.chars``)."""
+    out: Callable[[str], list[str]] = _char_vectorizer().build_analyzer()
+    return out
+
+
 def char_grams(texts: Sequence[str]) -> Any:
     """Hashed character 2- to 5-grams of the folded texts, L2-normalised (a sparse matrix of
     ``CHAR_FEATURES`` columns); stateless, so training and run time agree by construction."""

@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils import murmurhash3_32
 
 from models import signals
 
@@ -42,12 +43,24 @@ class TextStage:
     bias: float
 
     def score(self, folded: str, heads_score: float) -> float:
-        from models.classifier import char_grams  # the classifier imports this module
-
         q = min(max(heads_score, 1e-7), 1 - 1e-7)
-        chars = float((char_grams([folded]) @ self.w_chars)[0])
-        z = self.w_score * math.log(q / (1 - q)) + chars + self.bias
+        z = self.w_score * math.log(q / (1 - q)) + self.chars(folded) + self.bias
         return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+    def chars(self, folded: str) -> float:
+        """``char_grams([folded]) @ w_chars`` without the vectorizer's per-call overhead (it is
+        called once a message: 1.0 ms through sklearn, 0.15 ms here): the same analyzer, the
+        same hash (murmurhash3, seed 0, absolute value modulo the columns), counts summed per
+        column and L2-normalised (tests/models/test_tone_stage.py checks they agree)."""
+        from models.classifier import CHAR_FEATURES, char_analyzer  # it imports this module
+
+        grams = char_analyzer()(folded)
+        if not grams:
+            return 0.0
+        hashes = (abs(murmurhash3_32(g, seed=0)) for g in grams)
+        columns = np.fromiter(hashes, dtype=np.int64, count=len(grams)) % CHAR_FEATURES
+        unique, counts = np.unique(columns, return_counts=True)
+        return float(counts @ self.w_chars[unique]) / math.sqrt(float(counts @ counts))
 
 
 def shipped_stage() -> TextStage | None:

@@ -231,6 +231,8 @@ def hate_background(data: Path, lang: str) -> np.ndarray:
     if lang in HATE_COMMUNITY_LANGUAGES:
         texts = texts + community_texts(lang)
     return embed_cached(texts)
+
+
 HATE_CS = (0.5, 1.0)  # chosen with the thresholds by 5-fold CV (2.0 and 4.0 were no better)
 HATE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
@@ -315,13 +317,25 @@ def hate_heads(
     return w, b, {names[n]: t for n, t in zip(HATE_SETS, best, strict=True)}, out, best_score
 
 
+def hate_figure(
+    scores: tuple[np.ndarray, np.ndarray, list[str]], th: hate_rule.HateThresholds
+) -> float:
+    """Macro-F1 of the decision on one set's out-of-fold scores."""
+    p, lab, folded = scores
+    pred = [
+        hate_rule.decide(hate_rule.cues(f), float(q), th) for f, q in zip(folded, p, strict=True)
+    ]
+    return float(f1_score(lab, pred, average="macro"))
+
+
 def hate_decision(scores: HateScores) -> hate_rule.HateThresholds:
     """``with_group`` and ``alone`` for models/hate.py, on the out-of-fold combined scores:
     the best mean macro-F1 over the three train sets."""
     cues = {n: [hate_rule.cues(f) for f in fs] for n, (_, _, fs) in scores.items()}
     best, best_score = hate_rule.HateThresholds(), -1.0
-    for with_group in (0.3, 0.35, 0.4, 0.45, 0.5):
-        for alone in (0.5, 0.55, 0.6, 0.7):
+    # Wider than the heads' score needed (0.3-0.5, 0.5-0.7): the second stage's is balanced.
+    for with_group in (0.3, 0.35, 0.4, 0.45, 0.5, 0.6):
+        for alone in (0.5, 0.55, 0.6, 0.7, 0.8):
             th = hate_rule.HateThresholds(with_group, alone)
             f1s = []
             for n, (p, lab, _) in scores.items():
@@ -330,6 +344,63 @@ def hate_decision(scores: HateScores) -> hate_rule.HateThresholds:
             if float(np.mean(f1s)) > best_score:
                 best, best_score = th, float(np.mean(f1s))
     return best
+
+
+# The hate score's second stage (models/hate.py TextStage): the heads' score beside hashed
+# character n-grams of the folded text. On 5-fold CV over the three train sets (the decision's
+# macro-F1, TweetEval/Stormfront/FTR): heads alone .735/.710/.731 (mean .725), the second stage
+# with the score alone .745/.708/.732, with the n-grams .772/.720/.747 (mean .746). Tried on
+# the same folds and dropped: char n-grams inside each head instead (+.5 to +1 point per head,
+# and ``ToneHeads.hate`` has no texts), a small MLP for a head (256 units, alpha .1 or 1: -.2
+# to +.2 point), per-head C 0.5 or 2 (within .2 point), Davidson's hate class as a fourth
+# English head (-.2 point).
+STAGE_C = 1.0
+STAGE_SCORE_SCALE = 0.25  # the logit column, scaled like the n-grams' (L2-normalised) values
+
+
+def hate_stage(
+    data: Path, w: np.ndarray, b: np.ndarray, scores: HateScores
+) -> tuple[hate_rule.TextStage, HateScores]:
+    """Fits the second stage on the three train sets (their heads' scores out of fold) and
+    the ordinary messages of ``hate_background`` (scored by the fitted heads), and returns it
+    with its own 5-fold scores of the three sets."""
+    folded = [f for _, _, fs in scores.values() for f in fs]
+    z = [p for p, _, _ in scores.values()]
+    labels = [lab for _, lab, _ in scores.values()]
+    for lang in HATE_BACKGROUND:
+        texts = read_split(data / HATE_BACKGROUND[lang], "train")[0]
+        texts = texts + (community_texts(lang) if lang in HATE_COMMUNITY_LANGUAGES else [])
+        z.append(combined_hate(hate_background(data, lang), w, b, texts))
+        folded += [fold(t) for t in texts]
+        labels.append(np.zeros(len(texts), dtype=int))
+    x, y = stage_features(np.concatenate(z), folded).tocsr(), np.concatenate(labels)
+    model = LogisticRegression(C=STAGE_C, max_iter=3000, class_weight="balanced").fit(x, y)
+    probs = cross_val_predict(
+        LogisticRegression(C=STAGE_C, max_iter=3000, class_weight="balanced"),
+        x,
+        y,
+        cv=StratifiedKFold(5, shuffle=True, random_state=13),
+        method="predict_proba",
+    )[:, 1]
+    out: HateScores = {}
+    k = 0
+    for n, (p, lab, fs) in scores.items():
+        out[n] = (probs[k : k + len(p)], lab, fs)
+        k += len(p)
+    return to_stage(model), out
+
+
+def to_stage(model: LogisticRegression) -> hate_rule.TextStage:
+    """The fitted second stage (columns: the scaled logit, then the n-grams) for numpy."""
+    coef = model.coef_[0]
+    return hate_rule.TextStage(
+        float(coef[0] * STAGE_SCORE_SCALE), coef[1:].astype(np.float32), float(model.intercept_[0])
+    )
+
+
+def stage_features(scores: np.ndarray, folded: list[str]) -> Any:
+    """What the second stage reads: the heads' score as a scaled logit, the n-grams."""
+    return hstack([csr_matrix(_logit(scores)[:, None] * STAGE_SCORE_SCALE), char_grams(folded)])
 
 
 def main() -> int:
@@ -421,12 +492,22 @@ def main() -> int:
     c_hate, (hate_w, hate_b, th_heads, hate_scores, _) = HATE_CS[k], fitted[k]
     heads["hate_w"], heads["hate_b"] = hate_w, hate_b
     heads["hate_languages"] = np.array(HATE_LANGUAGES)
-    best_th = hate_decision(hate_scores)
+    report["hate_heads_train_cv_macro_f1"] = round(
+        float(np.mean([hate_figure(s, hate_decision(hate_scores)) for s in hate_scores.values()])),
+        4,
+    )
+    stage, stage_scores = hate_stage(data, hate_w, hate_b, hate_scores)
+    heads["hate_stage_score"] = np.array(stage.w_score, dtype=np.float32)
+    heads["hate_stage_chars"] = stage.w_chars
+    heads["hate_stage_b"] = np.array(stage.bias, dtype=np.float32)
+    best_th = hate_decision(stage_scores)
+    for n, s in stage_scores.items():
+        report[f"hate_{n.split('/')[0]}_train_cv_macro_f1"] = round(hate_figure(s, best_th), 4)
     for n in HATE_SETS:
         vt, vl = read_split(data / n, "val")
         vp = combined_hate(embed_cached(vt), hate_w, hate_b, vt)
         pred = np.array(
-            [hate_rule.is_hate(fold(t), p, best_th) for t, p in zip(vt, vp, strict=True)]
+            [hate_rule.is_hate(fold(t), p, best_th, stage) for t, p in zip(vt, vp, strict=True)]
         )
         report[f"hate_{n.split('/')[0]}_val_macro_f1"] = round(
             float(f1_score(vl, pred, average="macro")), 4
@@ -434,7 +515,9 @@ def main() -> int:
     for lang, folder in HATE_BACKGROUND.items():
         vt, _ = read_split(data / folder, "val")
         vp = combined_hate(embed_cached(vt), hate_w, hate_b, vt)
-        flagged = [hate_rule.is_hate(fold(t), p, best_th) for t, p in zip(vt, vp, strict=True)]
+        flagged = [
+            hate_rule.is_hate(fold(t), p, best_th, stage) for t, p in zip(vt, vp, strict=True)
+        ]
         report[f"hate_flagged_ordinary_tweets_{lang}_umsab_val"] = round(float(np.mean(flagged)), 4)
 
     # Injection: this project's own set (bench/data/injection.jsonl), with every other message
@@ -507,14 +590,20 @@ def main() -> int:
                 "C_from": f"5-fold CV among {list(HATE_CS)}",
                 "score": "the highest of the heads of the message's language (EN: TweetEval, "
                 "Stormfront; FR: FTR), each head's threshold folded into its bias (0.5 = that "
-                "head's threshold)",
+                "head's threshold), then read through a second stage (models/hate.py TextStage): "
+                "a logistic regression over that score's logit and the hashed character "
+                "2-5-grams of the folded message (models/classifier.py char_grams), fitted on "
+                "the three train sets (their heads' scores out of fold) and the ordinary "
+                "messages above",
+                "stage_C": STAGE_C,
                 "head_thresholds": {k: round(v, 2) for k, v in th_heads.items()},
                 "head_thresholds_from": "5-fold CV on each train set (its own head out of "
                 "fold, the other heads never trained on it), best mean macro-F1 of the three",
                 "decision": "models/hate.py: score >= alone; or a group named and hateful "
                 "wording or score >= with_group; never when hate is reported, quoted, "
                 "negated or condemned",
-                "thresholds_from": "the same out-of-fold scores, mean macro-F1 of the decision",
+                "thresholds_from": "the second stage's 5-fold scores of the three train sets, "
+                "mean macro-F1 of the decision",
                 "attribution": "Stormfront: de Gibert, Perez, Garcia-Pablos, Cuadros, "
                 "'Hate Speech Dataset from a White Supremacy Forum', ALW2 2018; this head "
                 "is shared alike under CC BY-SA 3.0",
