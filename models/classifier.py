@@ -298,6 +298,7 @@ class EmbeddingClassifier:
             folded,
             s.hate,
             HateThresholds(th["hate_with_group"], th["hate_alone"], HATE_AT_PEOPLE),
+            self.heads.hate_stage,
         )
         flags = _flags(folded, s, th, reading, hate)
         agree(reading, flags, toxic=toxic, hate=hate)

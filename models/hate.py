@@ -63,13 +63,6 @@ class TextStage:
         return float(counts @ self.w_chars[unique]) / math.sqrt(float(counts @ counts))
 
 
-def shipped_stage() -> TextStage | None:
-    """The second stage of the shipped weights (None with weights that have none)."""
-    from models.classifier import tone_heads  # the classifier imports this module
-
-    return tone_heads().hate_stage
-
-
 @dataclass(frozen=True)
 class HateThresholds:
     with_group: float = 0.5  # hate score enough when a group is named
@@ -108,8 +101,7 @@ def decide(c: HateCues, score: float, th: HateThresholds) -> bool:
 
 def is_hate(folded: str, score: float, th: HateThresholds, stage: TextStage | None = None) -> bool:
     """``folded`` is ``signals.fold(text)``; ``score`` the hate heads' score, read through
-    ``stage`` (the shipped one unless given) before the thresholds."""
-    stage = stage or shipped_stage()
+    ``stage`` (the heads' second stage, ``ToneHeads.hate_stage``) before the thresholds."""
     if stage is not None:
         score = stage.score(folded, score)
     if score < th.alone and not signals.about_group(folded):
