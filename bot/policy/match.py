@@ -21,9 +21,14 @@ def words(text: str) -> set[str]:
 
 
 def keyword_in(keyword: str, normalized_text: str) -> bool:
-    """Whether ``keyword`` starts a word of ``normalized_text`` ("synchro" finds "sync")."""
-    k = normalize(keyword).strip()
-    return bool(k) and re.search(rf"(?<![a-z0-9]){re.escape(k)}", normalized_text) is not None
+    """Whether ``keyword`` starts a word of ``normalized_text`` ("synchro" finds "sync"),
+    written in one word, two or with a hyphen ("backup" finds "back up", "log in" finds
+    "login")."""
+    k = re.sub(r"[\s-]+", "", normalize(keyword))
+    if not k:
+        return False
+    spelt = "[ -]?".join(re.escape(ch) for ch in k)
+    return re.search(rf"(?<![a-z0-9]){spelt}", normalized_text) is not None
 
 
 def _channel_matches(channels: Sequence[str], message: InboundMessage) -> bool:

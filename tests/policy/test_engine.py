@@ -342,6 +342,28 @@ def test_one_keyword_answers_only_with_a_close_meaning() -> None:
     assert near.brief.fact_ids[0] == "status"
 
 
+@pytest.mark.parametrize(
+    ("keyword", "text"),
+    [
+        ("backup", "can I back up my notes?"),
+        ("backup", "a back-up of all notebooks"),
+        ("log in", "I can't login anymore"),
+        ("e-mail", "my email changed"),
+    ],
+)
+def test_a_keyword_is_found_in_one_word_two_or_with_a_hyphen(keyword: str, text: str) -> None:
+    from bot.policy.match import keyword_in, normalize
+
+    assert keyword_in(keyword, normalize(text))
+    assert not keyword_in(keyword, normalize("nothing to see here"))
+
+
+def test_the_export_fact_answers_a_question_about_backing_up() -> None:
+    message = make_message("is there a way to back up everything before I switch phones?")
+    brief = decide(POLICY, message, classified(), meaning={"export": 0.46}).brief
+    assert brief is not None and brief.answered and brief.fact_ids[0] == "export"
+
+
 def test_the_brief_keeps_the_sentence_that_raised_a_late_flag() -> None:
     text = "I love the editor. " * 150 + "My lawyer will hear about the lost notes."
     c = replace(
