@@ -43,6 +43,8 @@ LEGAL = _any(
     r"\bbetter business bureau\b|\b(report|reporting) (you|this|them) to the (bbb|cma|fcc)\b",
     r"\bsignal ?conso\b|\bque choisir\b|\bmediateur de la consommation\b",
     r"\bsaisir (le|un) mediateur\b",
+    # "on monte une action de groupe", "je saisis la répression des fraudes"
+    r"\baction (de groupe|en justice)\b|\brepression des fraudes\b",
     r"\bassociation de (consommateurs|defense des consommateurs)\b",
 )
 
@@ -194,10 +196,16 @@ SPAM = _any(
     r"\b(earn|gagne[rz]?) \$?\d+",
     r"\b(dm|message|ecri[st]?(-moi)?) me\b|\bdm me\b|\bcontact me on (whatsapp|telegram)\b",
     r"\b(cheap|free) (followers|likes|subscribers)\b|\babonnes pas chers\b",
+    r"\b(promo ?code|coupon code|use (the )?code [a-z]*\d{2,})\b|\bcode promo",
+    r"\b(essay writing|plagiarism[- ]free|sans plagiat|redaction de (memoires|devoirs))\b",
     r"\bclick (the )?link\b|\blink in (my )?bio\b|\bcliquez? (sur )?le lien\b",
 )
 # A domain label is at most 63 characters; unbounded, "a-a-a-…" is scanned from every "a".
-URL = re.compile(r"https?://|www\.|\b[a-z0-9-]{1,63}\.(ly|io|xyz|ru|top|gg|link|click)/")
+URL = re.compile(
+    r"https?://|www\.|\b[a-z0-9-]{1,63}\.(ly|io|xyz|ru|top|gg|link|click)/"
+    # a bare shop domain, or one spelt with spaces to slip past filters ("essayhero . net")
+    r"|\b[a-z0-9-]{2,63} ?\. ?(com|net|biz|shop|store|xyz|ru|top)\b"
+)
 
 # Words that insult a person; harsh words about a product ("unacceptable", "garbage update")
 # are not here on purpose.
@@ -208,7 +216,11 @@ INSULTS = _any(
     r"\b(encules?|batards?|guignols?|bouffons?|idiots?|menteurs?|minables?)\b",
     # "une incapable", "bande d'incapables": the noun, not "incapable de synchroniser".
     r"\b(une?|des|bande d'|espece d') ?(incapables?|nazes?|charlots?)\b",
-    r"\b(tocards?|baltringues?)\b",
+    r"\b(tocards?|baltringues?|larbins?|leche[- ]bottes|leche[- ]culs?|fayots?)\b",
+    # Driving someone out: "nobody wants you here", "va pleurer ailleurs".
+    r"\b(nobody|no one) (wants|likes|asked) (you|u)\b|\bgo cry (somewhere else|elsewhere)\b",
+    r"\bpersonne (ne )?veut (de toi|de vous|te voir|t'entendre)\b|\bva pleurer ailleurs\b",
+    r"\bpersonne (ne )?(t'a|vous a) (rien )?demande\b",
     r"\b(fuck (you|off)|ta gueule|ferme[- ]la|va te faire)\b",
 )
 # Who the words are aimed at: people (you, the team, staff) rather than a thing.

@@ -617,10 +617,52 @@ async def test_a_short_message_has_no_evidence_to_quote(classifier: EmbeddingCla
         "je vais saisir le médiateur de la consommation pour ce prélèvement",
         "signalé sur SignalConso, bonne journée",
         "reporting you to the Better Business Bureau",
+        "On lance une action de groupe avec les autres abonnés lésés.",
+        "Dossier envoyé à la répression des fraudes ce matin.",
     ],
 )
 def test_a_complaint_to_a_regulator_is_a_legal_matter(text: str) -> None:
     assert signals.legal(signals.fold(text))
+
+
+def test_collective_action_on_the_climate_is_not_a_legal_matter() -> None:
+    assert not signals.legal(signals.fold("l'action collective pour le climat avance"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cheapest streaming accounts, use code WINTER50 at streamzone.shop",
+        "Code promo SOLDES30 sur montres-luxe-pas-cheres . com",
+        "essay writing help, plagiarism-free, dm for prices",
+    ],
+)
+def test_promo_codes_and_disguised_shop_links_are_spam(text: str) -> None:
+    assert signals.spammy(signals.fold(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is inkwell.com down for anyone?",
+        "the dial-in for the team call is 555-0100, access code 4412",
+    ],
+)
+def test_a_domain_or_a_code_alone_is_not_spam(text: str) -> None:
+    assert not signals.spammy(signals.fold(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nobody asked you, go cry somewhere else",
+        "Personne t'a rien demandé, va pleurer ailleurs.",
+        "encore un lèche-bottes de l'équipe, bravo le fayot",
+    ],
+)
+async def test_driving_a_member_out_is_toxic(classifier: EmbeddingClassifier, text: str) -> None:
+    [c] = await run(classifier, [text])
+    assert c.toxic, c
 
 
 def test_a_mediator_in_a_meeting_is_not() -> None:
