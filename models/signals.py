@@ -351,11 +351,11 @@ def ordinary_leaving(t: str) -> bool:
     return LEAVING.search(t) is not None
 
 
-# Slang that praises ("bro the eclipse was insane", "that update is sick"): the English
+# Slang that praises or laughs ("bro the eclipse was insane", "lmaooo"): the English
 # profanity model and the offensive head learned these words from abusive tweets.
 SLANG_PRAISE = re.compile(
     r"\b(insane(ly)?|sick(est)?|crazy|nuts|killer|badass|dope|lit|beast|savage"
-    r"|wicked)\b"
+    r"|wicked|lmf?a+o+|rofl)\b"
 )
 
 
