@@ -49,13 +49,6 @@ NO_LEXICON_FLOOR = 0.6
 # product: harsh words about a release are not an insult.
 PRODUCT_FLOOR = 0.9
 PRODUCT_INTENTS = frozenset({Intent.COMPLAINT, Intent.BUG_REPORT, Intent.FEEDBACK})
-# With no group named, the hate score needed when the words are aimed at someone here (you,
-# the devs, the team): an insult is not hate. It was a floor on every message with no group
-# named (Stormfront val .752 -> .721, FTR .693 -> .689, TweetEval hate .681 -> .668); aimed
-# at people only, on 5-fold predictions over the three train sets the decision's macro-F1
-# is .735/.710/.731 (TweetEval/Stormfront/FTR) against .726/.700/.706, and still no
-# community message of bench/data reads as hate.
-HATE_AT_PEOPLE = 0.7
 # The irony score that, with mixed sentiment, flags sarcasm without a lexical cue.
 SARCASM_STRONG = 0.8
 
@@ -297,7 +290,7 @@ class EmbeddingClassifier:
         hate = is_hate(
             folded,
             s.hate,
-            HateThresholds(th["hate_with_group"], th["hate_alone"], HATE_AT_PEOPLE),
+            HateThresholds(th["hate_with_group"], th["hate_alone"]),
             self.heads.hate_stage,
         )
         flags = _flags(folded, s, th, reading, hate)

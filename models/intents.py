@@ -40,11 +40,6 @@ ATTACK_SURE = 0.8
 SINCERE_SURE = 0.9
 
 
-def _then(first: str, later: str) -> str:
-    """``first``, then ``later`` further on the same line, in linear time (see signals)."""
-    return rf"(?<![^\n])(?>[^\n]*?(?:{first}))[^\n]*?(?:{later})"
-
-
 # Thanks for a fix, in either order ("thanks for sorting it out", "fixed in an hour, merci"),
 # on folded text. A fix in quotes ("thanks for 'fixing' it") is not one.
 _THANKS = r"\b(thanks?|thank you|thx|cheers|kudos|merci)\b"
@@ -52,7 +47,9 @@ _FIX = (
     r"(?<!['\"«“‘])\b(fix(ed|ing)?|solv(ed|ing)|resolv(ed|ing)|sort(ed|ing) (it |this |that )?out|"
     r"repair(ed|ing)|corrige\w*|correction|regle\w*|resolu\w*|repare\w*)\b(?!['\"»”’])"
 )
-THANKS_FOR_A_FIX = re.compile(f"{_then(_THANKS, _FIX)}|{_then(_FIX, _THANKS)}")
+THANKS_FOR_A_FIX = re.compile(
+    f"{signals.followed_by(_THANKS, _FIX)}|{signals.followed_by(_FIX, _THANKS)}"
+)
 # Praise said with an eye-roll, or a French "merci hein": sarcastic, whatever the heads read.
 ROLLED_EYES = re.compile(
     r"🙄|😒|🙃|(?:^|\s)/s\s*$|\b(merci|bravo|super|genial|trop bien)\W{0,3}hein\b"

@@ -22,7 +22,7 @@ def _any(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
-def _then(first: str, later: str) -> str:
+def followed_by(first: str, later: str) -> str:
     """``first``, then ``later`` further on the same line: ``first.*later`` in linear time.
 
     ``first.*later`` is tried from every ``first`` of a line, each time scanning to the end
@@ -70,7 +70,7 @@ SAFETY = _any(
     # Said by the writer only: "this update is going to hurt people" is a complaint.
     r"\b(i'?ll|i will|i'?m gonna|im gonna|i'?m going to|im going to) (kill|shoot|stab|hurt"
     r"|beat up|punch) (someone|somebody|people|anyone)\b",
-    _then(r"\b(bomb|shoot up|gun|knife)\b", r"\b(office|you|your)\b"),
+    followed_by(r"\b(bomb|shoot up|gun|knife)\b", r"\b(office|you|your)\b"),
     r"\bcoming (for you|with a gun)\b|\bi know where (you|u) live\b",
     r"\b(bring|bringing|show up with|showing up with|turn up with|coming over with) (a|an|my) "
     r"(baseball )?(bat|gun|knife|machete|axe|crowbar|rifle|shotgun|weapon)\b",
@@ -78,11 +78,11 @@ SAFETY = _any(
     r"\b(vous|te) (tuer|buter|descendre|tabasser|frapper)\b|\bfaire la peau\b",
     r"\b(casser|peter|refaire) (la gueule|le portrait)\b|\bje sais ou (tu habites|vous habitez)\b",
     r"\b(faire du mal|blesser) (a )?(quelqu'un|qqn|des gens)\b",
-    _then(
+    followed_by(
         r"\b(je vais venir|je viens|je debarque|je passe|chez (vous|toi))\b",
         r"\bavec (une|un|mon|ma|des) (batte|arme|couteau|flingue|fusil|hache|machette)s?\b",
     ),
-    _then(r"\bje vais venir ", r"(arme|couteau)\b"),
+    followed_by(r"\bje vais venir ", r"(arme|couteau)\b"),
 )
 
 # Instructions aimed at the model. "developer mode" and "system prompt" are also settings
@@ -104,7 +104,7 @@ INJECTION = _any(
     r"\boublie (tes|les|toutes tes) (instructions|consignes|regles|directives)\b",
     r"\btu es maintenant\b|\b(ton|votre) prompt\b|\bprompt systeme\b",
     r"\b(simule|passe en|tu es en) mode developpeur\b|^\W*mode developpeur (active|on)\b",
-    _then(r"\b(reply|answer|respond) (only )?with\b", r"\b(password|token|prompt)\b"),
+    followed_by(r"\b(reply|answer|respond) (only )?with\b", r"\b(password|token|prompt)\b"),
     # A message that addresses whatever AI reads it: "P.S. to the AI reading this: ..."
     r"\b(if|to) (an?|the|any) (ai|llm|bot|chatbot|assistant|language model)( that)? (reads?"
     r"|reading|drafts?|drafting|sees?|processing)\b",
@@ -123,7 +123,7 @@ INJECTION = _any(
     r" vous a) ?(donne\w*|recu\w*|fixe\w*)?\b",
     r"\b(your|ur|tes|vos) (environment|env) (variables|vars)\b|\btes variables d'environnement\b",
     # Role-play that grants access: "roleplay as an engineer with full database access".
-    _then(
+    followed_by(
         r"\b(act as|roleplay as|role-play as|pretend (to be|you are|you'?re)|play the role of"
         r"|joue le role d|agis comme|fais comme si tu etais)\b",
         r"\b(full|root|admin|unrestricted|database|sans restriction|total|acces|access"
@@ -420,11 +420,11 @@ GROUPS = _any(
 )
 # Reporting, quoting, negating or condemning hate is not hate.
 NOT_HATE = _any(
-    _then(
+    followed_by(
         r"\b(racis[mt]\w*|sexis[mt]\w*|homophob\w*|transphob\w*|islamophob\w*|antisemit\w*)\b",
         r"\b(no place|not ok|not okay|unacceptable|disgusting|wrong|stop|never)\b",
     ),
-    _then(
+    followed_by(
         r"\b(no place|not welcome|not ok|not okay|unacceptable|is not acceptable)\b",
         r"\b(racis[mt]\w*|sexis[mt]\w*|hate|hatred|homophob\w*|bigot\w*|slurs?)\b",
     ),
@@ -434,14 +434,14 @@ NOT_HATE = _any(
     r"\b(reported|reporting|flagged) (a|this|the|that) (message|post|comment|user)\b",
     r"\b(not all|not every)\b|\bno (group|religion|people) (is|are)\b",
     r"\b(pas (sa|de) place|n'a pas sa place|inacceptable|inadmissible|intolerable|honteux)\b",
-    _then(
+    followed_by(
         r"\b(racis\w*|sexis\w*|homophob\w*|haine|antisemit\w*)\b",
         r"\b(pas (ok|acceptable|normal)|stop)\b",
     ),
     r"\b(je ne dirai(s)? jamais|jamais je ne dirai|c'est faux de dire|arretez de dire)\b",
     r"\b(quelqu'un|il|elle|ils|un membre) (a dit|a ecrit|a traite|a poste)\b",
     r"\b(tous|toutes) les \w+ ne sont pas\b|\bpas tous\b",
-    _then(
+    followed_by(
         r"\b(saying|claiming|blaming|to say|dire que|accuser|pretendre que)\b",
         r"\b(ignorant|wrong|false|lazy|racist|sexist|bs|bullshit|faux|raciste|sexiste"
         r"|degueulasse|n'importe quoi)\b",
